@@ -1,0 +1,28 @@
+//! The system component: health and version. Thin by design; checks live in `common::health`.
+
+use common::http::{serve, Method, Reply, Router};
+use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http_component;
+
+#[derive(Clone, Copy)]
+enum Route {
+    Health,
+    Version,
+}
+
+fn router() -> Router<Route> {
+    Router::new()
+        .route(Method::Get, "/api/health", Route::Health)
+        .route(Method::Get, "/api/version", Route::Version)
+}
+
+#[http_component]
+async fn handle(req: IncomingRequest) -> Response {
+    serve(req, &router(), |route, ctx| async move {
+        match route {
+            Route::Health => common::health::check(&ctx.config),
+            Route::Version => Ok(Reply::ok(common::health::version("system"))),
+        }
+    })
+    .await
+}

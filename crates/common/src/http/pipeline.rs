@@ -1,0 +1,313 @@
+//! `serve`: the whole life of a request inside a component.
+
+use super::router::{Method, Params, Router};
+use crate::config::Config;
+use crate::correlation;
+use crate::error::{AppError, ErrorKind};
+use crate::log::{self, Level};
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use spin_sdk::http::{IncomingRequest, Response};
+use std::future::Future;
+use std::time::Instant;
+
+/// One request as handlers see it.
+pub struct Ctx {
+    pub method: Method,
+    pub path: String,
+    pub query: String,
+    pub params: Params,
+    pub correlation_id: String,
+    pub config: Config,
+    headers: Vec<(String, String)>,
+    body: Option<IncomingRequest>,
+}
+
+impl Ctx {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name)
+    }
+
+    /// A request header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A decoded query parameter.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_component(k) == name).then(|| decode_component(v))
+        })
+    }
+
+    /// Reads the body, refusing more than `limit` bytes with 413 as soon as it is exceeded
+    /// (the declared `Content-Length` is checked before reading anything).
+    pub async fn body_bytes(&mut self, limit: usize) -> Result<Vec<u8>, AppError> {
+        if let Some(len) = self
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            if len > limit as u64 {
+                return Err(AppError::payload_too_large(limit));
+            }
+        }
+        let Some(req) = self.body.take() else {
+            return Ok(Vec::new());
+        };
+        let mut stream = req.into_body_stream();
+        let mut body = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                AppError::bad_request("VAL_004", "The request body could not be read").with_cause(e)
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(AppError::payload_too_large(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    /// Parses a JSON body: 415 unless the content type is JSON, 413 past the configured limit,
+    /// 400 for malformed JSON (with the position), 422 for the wrong shape.
+    pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, AppError> {
+        let is_json = self.header("content-type").is_some_and(|ct| {
+            let mime = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        });
+        if !is_json {
+            return Err(AppError::unsupported_media_type("application/json"));
+        }
+        let limit = self.config.max_body_bytes;
+        let bytes = self.body_bytes(limit).await?;
+        if bytes.is_empty() {
+            return Err(AppError::bad_request("VAL_005", "A JSON body is required"));
+        }
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+}
+
+/// A successful answer: the `data` of the success envelope, or a raw body.
+pub struct Reply {
+    status: u16,
+    body: ReplyBody,
+    headers: Vec<(String, String)>,
+}
+
+enum ReplyBody {
+    Data(Value),
+    Raw {
+        content_type: String,
+        bytes: Vec<u8>,
+    },
+    Empty,
+}
+
+impl Reply {
+    pub fn ok(data: Value) -> Reply {
+        Reply::with_status(200, data)
+    }
+
+    pub fn created(data: Value) -> Reply {
+        Reply::with_status(201, data)
+    }
+
+    pub fn with_status(status: u16, data: Value) -> Reply {
+        Reply {
+            status,
+            body: ReplyBody::Data(data),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn no_content() -> Reply {
+        Reply {
+            status: 204,
+            body: ReplyBody::Empty,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A body outside the envelope (an OpenAPI document, a redirect page).
+    pub fn raw(status: u16, content_type: &str, bytes: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            body: ReplyBody::Raw {
+                content_type: content_type.to_string(),
+                bytes,
+            },
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Reply {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+}
+
+/// Runs one request through the pipeline. `handle` receives the handler id the router chose.
+pub async fn serve<H, F, Fut>(req: IncomingRequest, router: &Router<H>, handle: F) -> Response
+where
+    H: Copy,
+    F: FnOnce(H, Ctx) -> Fut,
+    Fut: Future<Output = Result<Reply, AppError>>,
+{
+    let started = Instant::now();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    let correlation_id = correlation::accept_or_generate(
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(correlation::HEADER))
+            .map(|(_, v)| v.as_str()),
+    );
+    let method = Method::parse(&req.method().to_string());
+    let path_and_query = req.path_with_query().unwrap_or_else(|| "/".to_string());
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (path_and_query.clone(), String::new()),
+    };
+
+    let mut route_pattern = "";
+    let result = match router.resolve(method, &path) {
+        Err(e) => Err(e),
+        Ok((handler, pattern, params)) => {
+            route_pattern = pattern;
+            match Config::load() {
+                Err(e) => Err(e),
+                Ok(config) => {
+                    let ctx = Ctx {
+                        method,
+                        path: path.clone(),
+                        query,
+                        params,
+                        correlation_id: correlation_id.clone(),
+                        config,
+                        headers,
+                        body: Some(req),
+                    };
+                    handle(handler, ctx).await
+                }
+            }
+        }
+    };
+
+    let response = match result {
+        Ok(reply) => success_response(reply, &correlation_id),
+        Err(err) => {
+            if err.kind.is_server_error() {
+                log::emit(
+                    Level::Error,
+                    &correlation_id,
+                    "request failed",
+                    json!({
+                        "code": err.code,
+                        "fingerprint": err.fingerprint(),
+                        "cause": err.cause.as_deref().unwrap_or(&err.message),
+                    }),
+                );
+            }
+            error_response(&err, &correlation_id)
+        }
+    };
+    log::emit(
+        Level::Info,
+        &correlation_id,
+        "request",
+        json!({
+            "method": method.as_str(),
+            "route": route_pattern,
+            "path": path,
+            "status": response.status(),
+            "durationMs": started.elapsed().as_secs_f64() * 1000.0,
+        }),
+    );
+    response
+}
+
+fn success_response(reply: Reply, correlation_id: &str) -> Response {
+    let mut builder = Response::builder();
+    builder
+        .status(reply.status)
+        .header(correlation::HEADER, correlation_id);
+    for (k, v) in &reply.headers {
+        builder.header(k.as_str(), v.as_str());
+    }
+    match reply.body {
+        ReplyBody::Data(data) => {
+            let body = json!({ "success": true, "data": data, "correlationId": correlation_id });
+            builder
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .build()
+        }
+        ReplyBody::Raw {
+            content_type,
+            bytes,
+        } => builder
+            .header("content-type", content_type)
+            .body(bytes)
+            .build(),
+        ReplyBody::Empty => builder.body(Vec::new()).build(),
+    }
+}
+
+/// The error envelope as a response; used by `serve` and by anything answering outside it.
+pub fn error_response(err: &AppError, correlation_id: &str) -> Response {
+    let body = err.envelope(correlation_id, &log::now_rfc3339());
+    let mut builder = Response::builder();
+    builder
+        .status(err.status())
+        .header("content-type", "application/json")
+        .header(correlation::HEADER, correlation_id);
+    if let Some(secs) = err.retry_after {
+        builder.header("retry-after", secs.to_string());
+    }
+    if let Some(allow) = &err.allow {
+        builder.header("allow", allow.as_str());
+    }
+    if err.kind == ErrorKind::Authentication {
+        builder.header("www-authenticate", "Bearer");
+    }
+    builder.body(body.to_string()).build()
+}
+
+fn decode_component(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("-");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,124 @@
+//! Key-value helpers over Spin's stores: namespaced keys, JSON values with an expiry stored
+//! beside the value (Spin's key-value has no TTL), atomic increments and compare-and-swap
+//! through `wasi:keyvalue` atomics. Key-value holds only what may be lost or rebuilt.
+
+use crate::error::AppError;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use spin_sdk::key_value::Store;
+use spin_sdk::wit::wasi::keyvalue::{atomics, store as wasi_store};
+
+/// The store a component opens; mapped to Redis in production by the runtime config.
+pub const STORE: &str = "default";
+
+pub struct Kv {
+    store: Store,
+    namespace: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored<T> {
+    v: T,
+    /// Expiry in Unix milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+}
+
+/// The outcome of a compare-and-swap attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Swap {
+    Done,
+    /// Someone else wrote first; read again and retry.
+    Conflict,
+}
+
+impl Kv {
+    /// Opens the default store; every key is prefixed with `namespace:`.
+    pub fn open(namespace: &str) -> Result<Kv, AppError> {
+        let store = Store::open(STORE).map_err(map_error)?;
+        Ok(Kv {
+            store,
+            namespace: namespace.to_string(),
+        })
+    }
+
+    pub fn key(&self, key: &str) -> String {
+        format!("{}:{}", self.namespace, key)
+    }
+
+    /// Reads a JSON value; an expired value reads as absent (and is removed).
+    pub fn get_json<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<Option<T>, AppError> {
+        let full = self.key(key);
+        let Some(bytes) = self.store.get(&full).map_err(map_error)? else {
+            return Ok(None);
+        };
+        let stored: Stored<T> = serde_json::from_slice(&bytes)
+            .map_err(|e| AppError::internal(format!("kv value {full} is not valid: {e}")))?;
+        match stored.exp {
+            Some(exp) if exp <= now_ms => {
+                self.store.delete(&full).map_err(map_error)?;
+                Ok(None)
+            }
+            _ => Ok(Some(stored.v)),
+        }
+    }
+
+    /// Writes a JSON value, optionally expiring `ttl_ms` after `now_ms`.
+    pub fn set_json<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<(), AppError> {
+        let stored = Stored {
+            v: value,
+            exp: ttl_ms.map(|t| now_ms + t),
+        };
+        let bytes = serde_json::to_vec(&stored).map_err(AppError::internal)?;
+        self.store.set(&self.key(key), &bytes).map_err(map_error)
+    }
+
+    pub fn delete(&self, key: &str) -> Result<(), AppError> {
+        self.store.delete(&self.key(key)).map_err(map_error)
+    }
+
+    /// Atomically adds `delta` and returns the new value (a missing key counts as 0).
+    pub fn increment(&self, key: &str, delta: i64) -> Result<i64, AppError> {
+        let bucket = wasi_store::open(STORE).map_err(map_wasi_error)?;
+        atomics::increment(&bucket, &self.key(key), delta).map_err(map_wasi_error)
+    }
+
+    /// Compare-and-swap: reads the current raw value, lets `update` compute the next one, and
+    /// writes it only if nobody wrote in between.
+    pub fn compare_and_swap(
+        &self,
+        key: &str,
+        update: impl FnOnce(Option<Vec<u8>>) -> Vec<u8>,
+    ) -> Result<Swap, AppError> {
+        let bucket = wasi_store::open(STORE).map_err(map_wasi_error)?;
+        let cas = atomics::Cas::new(&bucket, &self.key(key)).map_err(map_wasi_error)?;
+        let current = cas.current().map_err(map_wasi_error)?;
+        match atomics::swap(cas, &update(current)) {
+            Ok(()) => Ok(Swap::Done),
+            Err(atomics::CasError::CasFailed(_)) => Ok(Swap::Conflict),
+            Err(atomics::CasError::StoreError(e)) => Err(map_wasi_error(e)),
+        }
+    }
+
+    /// The raw bytes of a key (for values written by `increment`).
+    pub fn get_raw(&self, key: &str) -> Result<Option<Vec<u8>>, AppError> {
+        self.store.get(&self.key(key)).map_err(map_error)
+    }
+}
+
+fn map_error(e: spin_sdk::key_value::Error) -> AppError {
+    AppError::unavailable("KV_001", format!("key-value: {e:?}"))
+}
+
+fn map_wasi_error(e: wasi_store::Error) -> AppError {
+    AppError::unavailable("KV_001", format!("key-value: {e:?}"))
+}

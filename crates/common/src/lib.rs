@@ -1,0 +1,14 @@
+//! Everything the components share. Components are thin: they parse a request, call into this
+//! crate, and respond. Only [`error`] decides status codes.
+
+pub mod config;
+pub mod correlation;
+pub mod cron;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod kv;
+pub mod log;
+
+pub use error::{AppError, ErrorKind};

@@ -1,0 +1,231 @@
+//! Key-value backends behind both `fermyon:spin/key-value@2.0.0` and `wasi:keyvalue`:
+//! an embedded store persisted to a local SQLite file (Spin's default) and Redis.
+
+use anyhow::{Context, Result};
+use redis::aio::ConnectionManager;
+use redis::AsyncCommands;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone)]
+pub enum KvBackend {
+    Embedded(Arc<Embedded>),
+    Redis(Arc<RedisStore>),
+}
+
+pub struct Embedded {
+    conn: Mutex<rusqlite::Connection>,
+    store: String,
+}
+
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+const CAS_SCRIPT: &str = r"
+local cur = redis.call('GET', KEYS[1])
+if ARGV[1] == '0' then
+  if cur then return 0 end
+else
+  if (not cur) or cur ~= ARGV[2] then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[3])
+return 1
+";
+
+impl KvBackend {
+    /// An embedded store in `path` (created if missing), holding the store `label`.
+    pub fn embedded(path: &Path, label: &str) -> Result<KvBackend> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let conn = rusqlite::Connection::open(path)
+            .with_context(|| format!("cannot open key-value file {}", path.display()))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+             CREATE TABLE IF NOT EXISTS spin_key_value (
+               store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+               PRIMARY KEY (store, key));",
+        )?;
+        Ok(KvBackend::Embedded(Arc::new(Embedded {
+            conn: Mutex::new(conn),
+            store: label.to_string(),
+        })))
+    }
+
+    /// A Redis store; `prefix` namespaces every key (used by tests to isolate themselves).
+    pub async fn redis(url: &str, prefix: &str) -> Result<KvBackend> {
+        let client =
+            redis::Client::open(url).with_context(|| format!("Invalid Redis URL {url:?}"))?;
+        let conn = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            ConnectionManager::new(client),
+        )
+        .await
+        .context("timed out connecting to Redis")?
+        .context("cannot connect to Redis")?;
+        Ok(KvBackend::Redis(Arc::new(RedisStore {
+            conn,
+            prefix: prefix.to_string(),
+        })))
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            KvBackend::Embedded(e) => e.with(|c, s| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
+                )?;
+                let mut rows = stmt.query((s, key))?;
+                Ok(match rows.next()? {
+                    Some(row) => Some(row.get(0)?),
+                    None => None,
+                })
+            }),
+            KvBackend::Redis(r) => Ok(r.conn.clone().get(r.key(key)).await?),
+        }
+    }
+
+    pub async fn set(&self, key: &str, value: &[u8]) -> Result<()> {
+        match self {
+            KvBackend::Embedded(e) => e.with(|c, s| {
+                c.prepare_cached(
+                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute((s, key, value))?;
+                Ok(())
+            }),
+            KvBackend::Redis(r) => Ok(r.conn.clone().set(r.key(key), value).await?),
+        }
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        match self {
+            KvBackend::Embedded(e) => e.with(|c, s| {
+                c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                    .execute((s, key))?;
+                Ok(())
+            }),
+            KvBackend::Redis(r) => Ok(r.conn.clone().del(r.key(key)).await?),
+        }
+    }
+
+    pub async fn exists(&self, key: &str) -> Result<bool> {
+        Ok(self.get(key).await?.is_some())
+    }
+
+    pub async fn keys(&self) -> Result<Vec<String>> {
+        match self {
+            KvBackend::Embedded(e) => e.with(|c, s| {
+                let mut stmt =
+                    c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1")?;
+                let keys = stmt
+                    .query_map([s], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<String>>>()?;
+                Ok(keys)
+            }),
+            KvBackend::Redis(r) => {
+                let mut conn = r.conn.clone();
+                let mut iter: redis::AsyncIter<String> =
+                    conn.scan_match(format!("{}*", r.prefix)).await?;
+                let mut keys = Vec::new();
+                while let Some(k) = futures::StreamExt::next(&mut iter).await {
+                    keys.push(k?.trim_start_matches(&r.prefix).to_string());
+                }
+                Ok(keys)
+            }
+        }
+    }
+
+    /// Atomically adds `delta` to an integer value (absent = 0) and returns the result.
+    pub async fn increment(&self, key: &str, delta: i64) -> Result<i64> {
+        match self {
+            KvBackend::Embedded(e) => e.with(|c, s| {
+                let tx = c.transaction()?;
+                let current: Option<Vec<u8>> = tx
+                    .query_row(
+                        "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
+                        (s, key),
+                        |r| r.get(0),
+                    )
+                    .ok();
+                let n = match current {
+                    None => 0,
+                    Some(bytes) => std::str::from_utf8(&bytes)
+                        .ok()
+                        .and_then(|t| t.trim().parse::<i64>().ok())
+                        .context("the value is not an integer")?,
+                };
+                let next = n.checked_add(delta).context("increment overflow")?;
+                tx.execute(
+                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+                    (s, key, next.to_string().into_bytes()),
+                )?;
+                tx.commit()?;
+                Ok(next)
+            }),
+            KvBackend::Redis(r) => Ok(r.conn.clone().incr(r.key(key), delta).await?),
+        }
+    }
+
+    /// Writes `new` only if the current value is still `expected` (`None` = absent).
+    pub async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool> {
+        match self {
+            KvBackend::Embedded(e) => e.with(|c, s| {
+                let tx = c.transaction()?;
+                let current: Option<Vec<u8>> = tx
+                    .query_row(
+                        "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
+                        (s, key),
+                        |r| r.get(0),
+                    )
+                    .ok();
+                if current.as_deref() != expected {
+                    return Ok(false);
+                }
+                tx.execute(
+                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+                    (s, key, new),
+                )?;
+                tx.commit()?;
+                Ok(true)
+            }),
+            KvBackend::Redis(r) => {
+                let swapped: i64 = redis::Script::new(CAS_SCRIPT)
+                    .key(r.key(key))
+                    .arg(if expected.is_some() { "1" } else { "0" })
+                    .arg(expected.unwrap_or_default())
+                    .arg(new)
+                    .invoke_async(&mut r.conn.clone())
+                    .await?;
+                Ok(swapped == 1)
+            }
+        }
+    }
+}
+
+impl Embedded {
+    fn with<T>(&self, f: impl FnOnce(&mut rusqlite::Connection, &str) -> Result<T>) -> Result<T> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| anyhow::anyhow!("key-value store lock poisoned"))?;
+        f(&mut conn, &self.store)
+    }
+}
+
+impl RedisStore {
+    fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+}
