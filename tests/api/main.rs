@@ -1,1 +1,7 @@
+//! The one integration-test binary: real PostgreSQL, real Redis, real `.wasm` in the host.
 
+mod helpers;
+mod host;
+mod migrations;
+mod pipeline;
+mod system;

@@ -291,8 +291,11 @@ fn value(row: &tokio_postgres::Row, i: usize, t: &Type) -> Result<DbValue, PgErr
         i: usize,
     ) -> Result<Option<T>, PgError> {
         row.try_get::<_, Option<T>>(i).map_err(|e| {
+            let cause = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_default();
             PgError::QueryFailed(QueryError::Text(format!(
-                "error deserializing column {i}: {e}"
+                "error deserializing column {i}: {cause}"
             )))
         })
     }

@@ -1,0 +1,109 @@
+//! The system component through the shipping `spin.toml`.
+
+use crate::helpers::{assert_error_envelope, Setup};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn health_is_200_with_each_check_when_postgres_and_key_value_are_up() {
+    let app = Setup::app().spawn().await;
+
+    let resp = app.get("/api/health").await;
+
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    let body = resp.json();
+    assert_eq!(body["success"], true);
+    assert_eq!(body["data"]["status"], "ok");
+    for check in ["postgres", "keyValue"] {
+        assert_eq!(body["data"]["checks"][check]["status"], "ok", "{check}");
+        assert!(
+            body["data"]["checks"][check]["latencyMs"].is_number(),
+            "{check}"
+        );
+    }
+    assert_eq!(
+        body["correlationId"],
+        resp.header("x-correlation-id").unwrap()
+    );
+}
+
+#[tokio::test]
+async fn health_is_503_within_two_seconds_naming_postgres_when_it_is_unreachable() {
+    // A refused port and an unroutable address (TEST-NET-1) must both answer in time.
+    for (host, why) in [("127.0.0.1:1", "refused"), ("192.0.2.1:5432", "unroutable")] {
+        let app = Setup::app()
+            .var("database_url", &format!("postgres://postgres@{host}/xmp"))
+            .var("database_host", host)
+            .spawn()
+            .await;
+        let started = Instant::now();
+
+        let resp = app.get("/api/health").await;
+
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{why}: took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(resp.status, 503, "{why}: {}", resp.text);
+        let body = resp.json();
+        assert_eq!(
+            body["data"]["checks"]["postgres"]["status"], "failed",
+            "{why}"
+        );
+        assert_eq!(body["data"]["checks"]["keyValue"]["status"], "ok", "{why}");
+        assert!(
+            !resp.text.contains("192.0.2.1") && !resp.text.contains("refused"),
+            "{why}: no internals: {}",
+            resp.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn version_names_the_build() {
+    let app = Setup::app().spawn().await;
+
+    let resp = app.get("/api/version").await;
+
+    assert_eq!(resp.status, 200);
+    let data = &resp.json()["data"];
+    assert_eq!(data["name"], "xmp");
+    assert_eq!(data["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(data["component"], "system");
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_envelope_and_a_wrong_method_a_405_with_allow() {
+    let app = Setup::app().spawn().await;
+
+    let not_found = app.get("/api/does-not-exist").await;
+    let wrong_method = app.post_json("/api/health", &serde_json::json!({})).await;
+
+    assert_error_envelope(&not_found, 404, "NOT_FOUND");
+    assert_error_envelope(&wrong_method, 405, "METHOD_NOT_ALLOWED");
+    assert_eq!(wrong_method.header("allow"), Some("GET"));
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_requests_are_all_answered() {
+    let app = Setup::app().spawn().await;
+    let url = format!("{}/api/version", app.address);
+
+    let responses = futures::future::join_all((0..200).map(|_| {
+        let client = app.client.clone();
+        let url = url.clone();
+        async move { client.get(url).send().await.map(|r| r.status().as_u16()) }
+    }))
+    .await;
+
+    let ok = responses.iter().filter(|r| matches!(r, Ok(200))).count();
+    assert_eq!(
+        ok,
+        200,
+        "{:?}",
+        responses
+            .iter()
+            .filter(|r| !matches!(r, Ok(200)))
+            .collect::<Vec<_>>()
+    );
+}
