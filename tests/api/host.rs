@@ -184,13 +184,28 @@ async fn outbound_http_reaches_allowed_hosts_and_is_denied_elsewhere() {
 #[tokio::test]
 async fn postgres_is_reachable_only_at_allowed_addresses() {
     let app = Setup::probe().spawn().await;
+    let own = app.db.client().await;
+    own.batch_execute(
+        "CREATE TABLE probe_marker (id int); INSERT INTO probe_marker VALUES (1), (2);",
+    )
+    .await
+    .unwrap();
 
     let ok = app.get("/probe/pg").await;
+    let mine = app
+        .get("/probe/pg?sql=SELECT%20id%20FROM%20probe_marker")
+        .await;
     let denied = app
         .get("/probe/pg?url=postgres://postgres@localhost:5432/postgres")
         .await;
 
     assert_eq!(ok.json()["data"]["rows"], 1, "{}", ok.text);
+    assert_eq!(
+        mine.json()["data"]["rows"],
+        2,
+        "the component uses this test's database: {}",
+        mine.text
+    );
     let error = denied.json()["data"]["error"]
         .as_str()
         .unwrap_or_default()

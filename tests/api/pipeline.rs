@@ -8,7 +8,8 @@ use serde_json::json;
 async fn bad_bodies_get_their_envelopes() {
     let app = Setup::probe().spawn().await;
     let big = vec![b' '; 300 * 1024];
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<u8>, u16, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<u8>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             vec![("content-type", "application/json")],

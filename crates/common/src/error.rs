@@ -82,9 +82,15 @@ impl ErrorKind {
     }
 }
 
-/// An error on its way to becoming an HTTP response.
+/// An error on its way to becoming an HTTP response. Boxed so that `Result<T, AppError>` stays
+/// one pointer wide on the happy path; fields are read through `Deref`.
 #[derive(Debug)]
 pub struct AppError {
+    inner: Box<ErrorInner>,
+}
+
+#[derive(Debug)]
+pub struct ErrorInner {
     pub kind: ErrorKind,
     /// A stable machine-readable code, e.g. `VAL_001`.
     pub code: &'static str,
@@ -99,16 +105,31 @@ pub struct AppError {
     pub allow: Option<String>,
 }
 
+impl std::ops::Deref for AppError {
+    type Target = ErrorInner;
+    fn deref(&self) -> &ErrorInner {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for AppError {
+    fn deref_mut(&mut self) -> &mut ErrorInner {
+        &mut self.inner
+    }
+}
+
 impl AppError {
     pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
         AppError {
-            kind,
-            code,
-            message: message.into(),
-            details: None,
-            cause: None,
-            retry_after: None,
-            allow: None,
+            inner: Box::new(ErrorInner {
+                kind,
+                code,
+                message: message.into(),
+                details: None,
+                cause: None,
+                retry_after: None,
+                allow: None,
+            }),
         }
     }
 
@@ -309,7 +330,7 @@ mod tests {
             .into();
         assert_eq!(err.status(), 400);
         assert_eq!(err.code, "VAL_002");
-        assert_eq!(err.details.unwrap()["line"], 1);
+        assert_eq!(err.details.as_ref().unwrap()["line"], 1);
     }
 
     #[test]

@@ -1,0 +1,49 @@
+# The README's two commands are `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+WASM_TARGET := wasm32-wasip2
+COMPONENTS := system
+WASM_PACKAGES := $(foreach c,$(COMPONENTS),-p $(c))
+# The release profile is tuned for component size (LTO, opt-level "s", abort). Native binaries
+# trade that for build time and speed: thin LTO, opt-level 3, unwinding panics.
+NATIVE_PROFILE := --config 'profile.release.lto="thin"' --config 'profile.release.opt-level=3' \
+                  --config 'profile.release.codegen-units=16' --config 'profile.release.panic="unwind"'
+LISTEN ?= 127.0.0.1:3000
+XSIM_LISTEN ?= 127.0.0.1:4010
+
+.PHONY: build components native run test lint fmt bench clean
+
+build: components native
+
+components:
+	@rustup target list --installed 2>/dev/null | grep -q $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES)
+
+native:
+	$(CARGO) build --release $(NATIVE_PROFILE) -p xmp-host -p xsim
+
+# Builds everything, finds or starts PostgreSQL, migrates, starts the X API simulator and
+# serves the app on $(LISTEN) with the embedded key-value store.
+run: build
+	@scripts/run.sh "$(LISTEN)" "$(XSIM_LISTEN)"
+
+# Every test: lint gate, unit tests, and the integration suite on real PostgreSQL and Redis.
+test: lint
+	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES) -p probe
+	$(CARGO) test --workspace --exclude system --exclude probe
+
+lint:
+	@rustup target list --installed 2>/dev/null | grep -q $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --exclude system --exclude probe --all-targets -- -D warnings
+	$(CARGO) clippy --target $(WASM_TARGET) -p common $(WASM_PACKAGES) -p probe -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+bench: build
+	scripts/bench.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf .spin .xmp

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make run`: PostgreSQL (DATABASE_URL, else 127.0.0.1:5432, else a throwaway local cluster),
+# migrations, the X API simulator, then the app on 127.0.0.1 with the embedded key-value store.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LISTEN="${1:-127.0.0.1:3000}"
+XSIM_LISTEN="${2:-127.0.0.1:4010}"
+
+source scripts/postgres.sh
+DATABASE_URL="$(find_or_start_postgres)"
+DB_HOSTPORT="$(echo "$DATABASE_URL" | sed -E 's#^[a-z]+://([^@/]*@)?([^/?]+).*#\2#')"
+echo "xmp: database $(echo "$DATABASE_URL" | sed -E 's#://[^@]*@#://***@#')"
+
+target/release/xmp migrate --database-url "$DATABASE_URL"
+
+if [ -x target/release/xsim ]; then
+  target/release/xsim --listen "$XSIM_LISTEN" > .spin/xsim.log 2>&1 &
+  XSIM_PID=$!
+  trap 'kill $XSIM_PID 2>/dev/null || true' EXIT
+  echo "xmp: X API simulator on http://$XSIM_LISTEN (log: .spin/xsim.log)"
+  export SPIN_VARIABLE_X_API_BASE_URL="http://$XSIM_LISTEN"
+fi
+
+export SPIN_VARIABLE_DATABASE_URL="$DATABASE_URL"
+export SPIN_VARIABLE_DATABASE_HOST="$DB_HOSTPORT"
+echo "xmp: try  curl http://$LISTEN/api/health"
+exec target/release/xmp up --listen "$LISTEN"
