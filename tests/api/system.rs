@@ -107,3 +107,30 @@ async fn two_hundred_concurrent_requests_are_all_answered() {
             .collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn every_route_in_the_openapi_document_is_served() {
+    let app = Setup::app().spawn().await;
+
+    let doc = app.get("/api/openapi.json").await;
+
+    assert_eq!(doc.status, 200);
+    let doc = doc.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(!paths.is_empty());
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let concrete = path.replace("{id}", "00000000-0000-0000-0000-000000000000");
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let resp = app.request(m, &concrete, &[], None).await;
+            let unknown = resp.status == 404 && resp.text.contains("NF_002");
+            let wrong_method = resp.status == 405;
+            assert!(
+                !unknown && !wrong_method,
+                "{method} {path} is documented but not served: {}",
+                resp.text
+            );
+        }
+    }
+}

@@ -8,12 +8,17 @@ use spin_sdk::http_component;
 enum Route {
     Health,
     Version,
+    OpenApi,
 }
+
+/// The API description; a test checks that every documented route is served.
+const OPENAPI: &str = include_str!("../openapi.json");
 
 fn router() -> Router<Route> {
     Router::new()
         .route(Method::Get, "/api/health", Route::Health)
         .route(Method::Get, "/api/version", Route::Version)
+        .route(Method::Get, "/api/openapi.json", Route::OpenApi)
 }
 
 #[http_component]
@@ -22,6 +27,11 @@ async fn handle(req: IncomingRequest) -> Response {
         match route {
             Route::Health => common::health::check(&ctx.config),
             Route::Version => Ok(Reply::ok(common::health::version("system"))),
+            Route::OpenApi => Ok(Reply::raw(
+                200,
+                "application/json",
+                OPENAPI.as_bytes().to_vec(),
+            )),
         }
     })
     .await

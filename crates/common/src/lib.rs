@@ -10,5 +10,6 @@ pub mod health;
 pub mod http;
 pub mod kv;
 pub mod log;
+pub mod x;
 
 pub use error::{AppError, ErrorKind};

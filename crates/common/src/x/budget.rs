@@ -1,0 +1,435 @@
+//! X rate limits as budgets, not errors (DESIGN.md §4).
+//!
+//! Every response carries `x-rate-limit-{limit,remaining,reset}` and, on daily-capped endpoints,
+//! `x-user-limit-24hour-*` and `x-app-limit-24hour-*`. They update a budget per (account,
+//! endpoint) in key-value, plus one per endpoint for the app's 24-hour window, which every
+//! account shares. Before calling, [`Budgets::may_call`] answers "may I call E for account A
+//! now, and if not, until when?" — pausing pre-emptively when `remaining` falls to a reserve, so
+//! that concurrent instances that have not yet seen the latest headers do not run into a 429.
+//!
+//! The math is pure (`RateHeaders`, [`Budget`], [`check`]); only [`Budgets`] touches the store.
+
+use super::error::{RateScope, RateWindow, XError};
+use super::Endpoint;
+use crate::kv::Kv;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One rate-limit window as X reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    pub remaining: u32,
+    #[serde(with = "chrono::serde::ts_seconds")]
+    pub reset: DateTime<Utc>,
+}
+
+/// The rate-limit headers of one response.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RateHeaders {
+    /// `x-rate-limit-*`: the endpoint's 15-minute (or 24-hour, on some tiers) window.
+    pub main: Option<Window>,
+    pub user24: Option<Window>,
+    pub app24: Option<Window>,
+}
+
+/// Why and until when a call should wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeferUntil {
+    pub until: DateTime<Utc>,
+    pub scope: RateScope,
+    pub window: RateWindow,
+}
+
+impl From<DeferUntil> for XError {
+    fn from(d: DeferUntil) -> Self {
+        XError::Deferred { until: d.until }
+    }
+}
+
+/// When to stop before X stops us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetPolicy {
+    /// Pause when `remaining` is at or below this share of the limit (in percent)...
+    pub reserve_percent: u32,
+    /// ...or at or below this absolute number; `remaining == 0` always pauses.
+    pub reserve_min: u32,
+}
+
+impl Default for BudgetPolicy {
+    /// 5 % keeps headroom for in-flight calls on big windows while a 17-a-day free tier can
+    /// still use every one of its posts.
+    fn default() -> Self {
+        BudgetPolicy {
+            reserve_percent: 5,
+            reserve_min: 0,
+        }
+    }
+}
+
+impl BudgetPolicy {
+    pub fn threshold(&self, limit: Option<u32>) -> u32 {
+        let share = limit.map_or(0, |l| (l as u64 * self.reserve_percent as u64 / 100) as u32);
+        share.max(self.reserve_min)
+    }
+}
+
+impl RateHeaders {
+    /// Reads the headers (names case-insensitive); a window needs at least `remaining` and
+    /// `reset` to count.
+    pub fn parse<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut raw: [[Option<i64>; 3]; 3] = Default::default();
+        for (name, value) in headers {
+            let name = name.to_ascii_lowercase();
+            let (which, rest) = if let Some(r) = name.strip_prefix("x-rate-limit-") {
+                (0, r)
+            } else if let Some(r) = name.strip_prefix("x-user-limit-24hour-") {
+                (1, r)
+            } else if let Some(r) = name.strip_prefix("x-app-limit-24hour-") {
+                (2, r)
+            } else {
+                continue;
+            };
+            let field = match rest {
+                "limit" => 0,
+                "remaining" => 1,
+                "reset" => 2,
+                _ => continue,
+            };
+            raw[which][field] = value.trim().parse::<i64>().ok();
+        }
+        let window = |[limit, remaining, reset]: [Option<i64>; 3]| {
+            Some(Window {
+                limit: limit.and_then(|l| u32::try_from(l).ok()),
+                remaining: u32::try_from(remaining?.max(0)).unwrap_or(u32::MAX),
+                reset: Utc.timestamp_opt(reset?, 0).single()?,
+            })
+        };
+        RateHeaders {
+            main: window(raw[0]),
+            user24: window(raw[1]),
+            app24: window(raw[2]),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.main.is_none() && self.user24.is_none() && self.app24.is_none()
+    }
+
+    /// The `RateLimited` error of a 429: the exhausted window with the latest reset wins,
+    /// because nothing succeeds before it; with no headers at all, one 15-minute window.
+    pub fn exhausted(&self, now: DateTime<Utc>) -> XError {
+        let candidates = [
+            (self.app24, RateScope::App, RateWindow::Hours24),
+            (self.user24, RateScope::User, RateWindow::Hours24),
+            (self.main, RateScope::User, RateWindow::Min15),
+        ];
+        let best = candidates
+            .iter()
+            .filter_map(|(w, s, win)| w.filter(|w| w.remaining == 0).map(|w| (w.reset, *s, *win)))
+            .max_by_key(|(reset, ..)| *reset);
+        let (reset_at, scope, window) = best.unwrap_or_else(|| {
+            let reset = self.main.map_or(now + Duration::minutes(15), |w| w.reset);
+            (reset, RateScope::User, RateWindow::Min15)
+        });
+        XError::RateLimited {
+            reset_at: reset_at.max(now),
+            scope,
+            window,
+        }
+    }
+}
+
+/// What we know of one account's budget for one endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Budget {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main: Option<Window>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user24: Option<Window>,
+}
+
+/// Merges a newer observation into a stored window. Responses can arrive out of order across
+/// instances: within one window (same reset) the lowest `remaining` is the truest; a later
+/// reset is a new window; an earlier reset is a stale response and is ignored.
+pub fn merge(old: Option<Window>, new: Option<Window>) -> Option<Window> {
+    match (old, new) {
+        (Some(o), Some(n)) if n.reset == o.reset => Some(Window {
+            remaining: o.remaining.min(n.remaining),
+            limit: n.limit.or(o.limit),
+            reset: n.reset,
+        }),
+        (Some(o), Some(n)) if n.reset < o.reset => Some(o),
+        (o, n) => n.or(o),
+    }
+}
+
+/// Whether a call fits the known windows at `now`.
+pub fn check(
+    budget: &Budget,
+    app24: Option<&Window>,
+    policy: &BudgetPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), DeferUntil> {
+    let windows = [
+        (budget.main.as_ref(), RateScope::User, RateWindow::Min15),
+        (budget.user24.as_ref(), RateScope::User, RateWindow::Hours24),
+        (app24, RateScope::App, RateWindow::Hours24),
+    ];
+    let blocked = windows
+        .into_iter()
+        .filter_map(|(w, scope, window)| {
+            let w = w?;
+            (w.reset > now && w.remaining <= policy.threshold(w.limit)).then_some(DeferUntil {
+                until: w.reset,
+                scope,
+                window,
+            })
+        })
+        .max_by_key(|d| d.until);
+    blocked.map_or(Ok(()), Err)
+}
+
+/// The key-value side: budgets shared by every instance.
+pub struct Budgets {
+    kv: Kv,
+    policy: BudgetPolicy,
+}
+
+/// Keys outlive their latest reset by this much, then vanish on their own.
+const KEY_GRACE_SECS: i64 = 60;
+
+impl Budgets {
+    pub fn new(kv: Kv, policy: BudgetPolicy) -> Self {
+        Budgets { kv, policy }
+    }
+
+    /// The store in the `x` namespace with the default policy.
+    pub fn open() -> Result<Self, crate::AppError> {
+        Ok(Self::new(
+            Kv::open(super::KV_NAMESPACE)?,
+            BudgetPolicy::default(),
+        ))
+    }
+
+    /// `Ok` when the call fits. A store failure answers `Ok`: budgets are advisory and may be
+    /// lost (DESIGN.md §2), and X's own 429 remains the backstop.
+    pub fn may_call(
+        &self,
+        account: &str,
+        endpoint: Endpoint,
+        now: DateTime<Utc>,
+    ) -> Result<(), DeferUntil> {
+        let budget = self.load(account, endpoint, now).unwrap_or_default();
+        let app = self.load_app(endpoint, now);
+        check(&budget, app.as_ref(), &self.policy, now)
+    }
+
+    /// Folds a response's headers into the stored budgets; failures are swallowed for the same
+    /// reason `may_call` fails open.
+    pub fn record(
+        &self,
+        account: &str,
+        endpoint: Endpoint,
+        rate: &RateHeaders,
+        now: DateTime<Utc>,
+    ) {
+        if rate.main.is_some() || rate.user24.is_some() {
+            let old = self.load(account, endpoint, now).unwrap_or_default();
+            let new = Budget {
+                main: merge(old.main, rate.main),
+                user24: merge(old.user24, rate.user24),
+            };
+            if new != old {
+                let latest = [new.main, new.user24]
+                    .into_iter()
+                    .flatten()
+                    .map(|w| w.reset)
+                    .max();
+                let _ = self.kv.set_json(
+                    &key(account, endpoint),
+                    &new,
+                    ttl_ms(latest, now),
+                    now.timestamp_millis(),
+                );
+            }
+        }
+        if rate.app24.is_some() {
+            let old = self.load_app(endpoint, now);
+            let new = merge(old, rate.app24);
+            if new != old {
+                let ttl = ttl_ms(new.map(|w| w.reset), now);
+                let _ = self
+                    .kv
+                    .set_json(&app_key(endpoint), &new, ttl, now.timestamp_millis());
+            }
+        }
+    }
+
+    /// The stored budget of one account and endpoint, if any.
+    pub fn load(&self, account: &str, endpoint: Endpoint, now: DateTime<Utc>) -> Option<Budget> {
+        self.kv
+            .get_json(&key(account, endpoint), now.timestamp_millis())
+            .ok()
+            .flatten()
+    }
+
+    /// The app-wide 24-hour window of an endpoint, for sharing it fairly across accounts.
+    pub fn load_app(&self, endpoint: Endpoint, now: DateTime<Utc>) -> Option<Window> {
+        self.kv
+            .get_json::<Option<Window>>(&app_key(endpoint), now.timestamp_millis())
+            .ok()
+            .flatten()
+            .flatten()
+    }
+}
+
+fn key(account: &str, endpoint: Endpoint) -> String {
+    format!("budget:{account}:{}", endpoint.as_str())
+}
+
+fn app_key(endpoint: Endpoint) -> String {
+    format!("budget-app:{}", endpoint.as_str())
+}
+
+fn ttl_ms(latest_reset: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
+    latest_reset.map(|r| ((r - now).num_seconds().max(0) + KEY_GRACE_SECS) * 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(secs, 0).unwrap()
+    }
+
+    fn win(limit: u32, remaining: u32, reset: i64) -> Window {
+        Window {
+            limit: Some(limit),
+            remaining,
+            reset: at(reset),
+        }
+    }
+
+    #[test]
+    fn headers_become_windows() {
+        let h = RateHeaders::parse([
+            ("X-Rate-Limit-Limit", "100"),
+            ("x-rate-limit-remaining", "97"),
+            ("x-rate-limit-reset", "1900"),
+            ("x-user-limit-24hour-limit", "2400"),
+            ("x-user-limit-24hour-remaining", "2390"),
+            ("x-user-limit-24hour-reset", "86400"),
+            ("x-app-limit-24hour-limit", "10000"),
+            ("x-app-limit-24hour-remaining", "9000"),
+            ("x-app-limit-24hour-reset", "80000"),
+            ("content-type", "application/json"),
+        ]);
+        assert_eq!(h.main, Some(win(100, 97, 1_900)));
+        assert_eq!(h.user24, Some(win(2_400, 2_390, 86_400)));
+        assert_eq!(h.app24, Some(win(10_000, 9_000, 80_000)));
+        let partial = RateHeaders::parse([("x-rate-limit-remaining", "3")]);
+        assert!(partial.is_empty(), "a window without a reset is unusable");
+        let garbage = RateHeaders::parse([
+            ("x-rate-limit-remaining", "lots"),
+            ("x-rate-limit-reset", "9"),
+        ]);
+        assert!(garbage.main.is_none());
+    }
+
+    #[test]
+    fn a_call_fits_until_the_reserve_then_waits_for_the_reset() {
+        let p = BudgetPolicy::default();
+        let now = at(1_000);
+        let b = |remaining| Budget {
+            main: Some(win(100, remaining, 1_900)),
+            user24: None,
+        };
+        assert_eq!(check(&b(6), None, &p, now), Ok(()));
+        let d = check(&b(5), None, &p, now).unwrap_err();
+        assert_eq!(
+            (d.until, d.scope, d.window),
+            (at(1_900), RateScope::User, RateWindow::Min15)
+        );
+        assert_eq!(
+            check(&b(0), None, &p, at(1_900)),
+            Ok(()),
+            "a passed reset is a fresh window"
+        );
+        assert_eq!(
+            check(&Budget::default(), None, &p, now),
+            Ok(()),
+            "unknown means go"
+        );
+    }
+
+    #[test]
+    fn small_limits_keep_no_reserve_but_zero_always_waits() {
+        let p = BudgetPolicy::default();
+        assert_eq!(p.threshold(Some(17)), 0);
+        assert_eq!(p.threshold(Some(100)), 5);
+        assert_eq!(p.threshold(None), 0);
+        let b = Budget {
+            main: Some(win(17, 1, 90_000)),
+            user24: None,
+        };
+        assert_eq!(check(&b, None, &p, at(0)), Ok(()));
+        let spent = Budget {
+            main: Some(win(17, 0, 90_000)),
+            user24: None,
+        };
+        assert!(check(&spent, None, &p, at(0)).is_err());
+    }
+
+    #[test]
+    fn the_longest_blocking_window_decides() {
+        let p = BudgetPolicy::default();
+        let b = Budget {
+            main: Some(win(100, 0, 1_900)),
+            user24: Some(win(2_400, 0, 80_000)),
+        };
+        let app = win(10_000, 0, 50_000);
+        let d = check(&b, Some(&app), &p, at(1_000)).unwrap_err();
+        assert_eq!(
+            (d.until, d.window, d.scope),
+            (at(80_000), RateWindow::Hours24, RateScope::User)
+        );
+        let only_app = check(&Budget::default(), Some(&app), &p, at(1_000)).unwrap_err();
+        assert_eq!(only_app.scope, RateScope::App);
+    }
+
+    #[test]
+    fn merging_keeps_the_lowest_remaining_of_a_window_and_ignores_stale_ones() {
+        let old = Some(win(100, 40, 1_900));
+        assert_eq!(
+            merge(old, Some(win(100, 45, 1_900))),
+            old,
+            "out-of-order response"
+        );
+        assert_eq!(
+            merge(old, Some(win(100, 30, 1_900))),
+            Some(win(100, 30, 1_900))
+        );
+        assert_eq!(
+            merge(old, Some(win(100, 99, 2_800))),
+            Some(win(100, 99, 2_800)),
+            "new window"
+        );
+        assert_eq!(merge(old, Some(win(100, 10, 1_000))), old, "stale window");
+        assert_eq!(merge(old, None), old);
+        assert_eq!(merge(None, Some(win(1, 0, 5))), Some(win(1, 0, 5)));
+    }
+
+    #[test]
+    fn a_budget_survives_a_round_trip_through_json() {
+        let b = Budget {
+            main: Some(win(100, 3, 1_900)),
+            user24: None,
+        };
+        let text = serde_json::to_string(&b).unwrap();
+        assert_eq!(text, r#"{"main":{"limit":100,"remaining":3,"reset":1900}}"#);
+        assert_eq!(serde_json::from_str::<Budget>(&text).unwrap(), b);
+    }
+}
