@@ -16,7 +16,6 @@ target/release/xmp migrate --database-url "$DATABASE_URL"
 if [ -x target/release/xsim ]; then
   target/release/xsim --listen "$XSIM_LISTEN" > .spin/xsim.log 2>&1 &
   XSIM_PID=$!
-  trap 'kill $XSIM_PID 2>/dev/null || true' EXIT
   echo "xmp: X API simulator on http://$XSIM_LISTEN (log: .spin/xsim.log)"
   export SPIN_VARIABLE_X_API_BASE_URL="http://$XSIM_LISTEN"
 fi
@@ -24,4 +23,8 @@ fi
 export SPIN_VARIABLE_DATABASE_URL="$DATABASE_URL"
 export SPIN_VARIABLE_DATABASE_HOST="$DB_HOSTPORT"
 echo "xmp: try  curl http://$LISTEN/api/health"
-exec target/release/xmp up --listen "$LISTEN"
+target/release/xmp up --listen "$LISTEN" &
+XMP_PID=$!
+# Stop both on Ctrl-C or SIGTERM; xmp finishes in-flight requests first.
+trap 'kill ${XMP_PID:-} ${XSIM_PID:-} 2>/dev/null || true' EXIT INT TERM
+wait "$XMP_PID"
