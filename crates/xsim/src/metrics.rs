@@ -60,8 +60,11 @@ pub fn post_metrics(post: &Post, now_ms: i64) -> PostMetrics {
 
 impl PostMetrics {
     pub fn public(&self) -> Value {
+        // X's OpenAPI names it `repost_count`; the live API still answers `retweet_count`.
+        // Both are sent so that clients written against either stay true.
         json!({
             "retweet_count": self.retweets,
+            "repost_count": self.retweets,
             "reply_count": self.replies,
             "like_count": self.likes,
             "quote_count": self.quotes,
@@ -107,6 +110,7 @@ pub fn user_public_metrics(user: &User, now: i64, act: &UserActivity) -> Value {
         "followers_count": followers,
         "following_count": following,
         "tweet_count": act.posts,
+        "post_count": act.posts,
         "listed_count": followers / 200,
         "like_count": act.likes,
         "media_count": act.media,

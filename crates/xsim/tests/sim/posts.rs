@@ -3,8 +3,7 @@
 use serde_json::{json, Value};
 use xsim::Profile;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn create_duplicate_delete_and_lookup() {

@@ -3,8 +3,7 @@
 use serde_json::{json, Value};
 use xsim::{oauth1, Profile};
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn oauth2_pkce_refresh_rotation_and_code_expiry() {

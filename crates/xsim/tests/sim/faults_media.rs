@@ -4,8 +4,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use xsim::Profile;
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn lose_response_fault_leaves_one_post() {
