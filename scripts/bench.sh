@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 DUR="${1:-10}"
 PORT=3901
 DB=xmp_bench
+NATIVE_FLAGS="--config profile.release.lto=\"thin\" --config profile.release.opt-level=3 --config profile.release.codegen-units=16 --config profile.release.panic=\"unwind\""
 ADMIN="postgres://postgres@127.0.0.1:5432/postgres"
 command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
 
@@ -64,3 +65,6 @@ echo "## baseline: pgbench -S (select-only), same machine, 16 clients"
 pgbench -i -q -s 10 "$URL" >/dev/null 2>&1
 pgbench -S -c 16 -j 2 -T "$DUR" "$URL" 2>/dev/null | grep -E "^tps" | sed 's/^/    /'
 rm -rf "$STATE"
+echo
+echo "## xsim create-post throughput (unlimited profile)"
+cargo build -q --release $NATIVE_FLAGS -p xsim --example bench && target/release/examples/bench 32 5
