@@ -4,6 +4,7 @@
 pub mod config;
 pub mod correlation;
 pub mod cron;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod health;
