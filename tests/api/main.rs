@@ -5,3 +5,4 @@ mod host;
 mod migrations;
 mod pipeline;
 mod system;
+mod x_client;

@@ -167,6 +167,12 @@ impl SimState {
         inner.buckets.clear();
     }
 
+    /// How many requests `"METHOD /path"` (e.g. `"POST /2/tweets"`) has received.
+    pub fn request_count(&self, method: &str, path: &str) -> u64 {
+        let key = format!("{} {path}", method.to_ascii_uppercase());
+        self.inner.lock().requests.get(&key).copied().unwrap_or(0)
+    }
+
     pub fn add_fault(&self, f: Fault) {
         self.inner.lock().faults.push(f);
     }
@@ -314,6 +320,15 @@ pub async fn list_faults(State(st): St) -> Response {
 pub async fn clear_faults(State(st): St) -> Response {
     st.inner.lock().faults.clear();
     ok(&json!({"faults": []}))
+}
+
+pub async fn list_requests(State(st): St) -> Response {
+    ok(&json!({"requests": st.inner.lock().requests}))
+}
+
+pub async fn clear_requests(State(st): St) -> Response {
+    st.inner.lock().requests.clear();
+    ok(&json!({"requests": {}}))
 }
 
 #[derive(Deserialize)]

@@ -75,9 +75,13 @@ fn path_matches(pattern: &str, path: &str) -> bool {
             .all(|(a, b)| a == b || *a == "*" || a.starts_with(':') || a.starts_with('{'))
 }
 
-/// Takes the first matching fault (decrementing its count).
+/// Counts the request, then takes the first matching fault (decrementing its count).
 fn take(st: &SimState, method: &str, path: &str) -> Option<Fault> {
     let mut inner = st.inner.lock();
+    *inner
+        .requests
+        .entry(format!("{method} {path}"))
+        .or_insert(0) += 1;
     if inner.faults.is_empty() {
         return None;
     }

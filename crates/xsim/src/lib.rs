@@ -154,6 +154,10 @@ pub fn router(st: Arc<SimState>) -> Router {
                 .get(admin::list_faults)
                 .delete(admin::clear_faults),
         )
+        .route(
+            "/__admin/requests",
+            get(admin::list_requests).delete(admin::clear_requests),
+        )
         .route("/__admin/posts", get(admin::posts))
         .route("/__admin/tokens/revoke-user/{id}", post(admin::revoke_user));
     x.merge(admin)

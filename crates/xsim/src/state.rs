@@ -188,6 +188,9 @@ pub struct Inner {
     pub media: HashMap<u64, Media>,
     pub buckets: HashMap<BucketKey, Bucket>,
     pub faults: Vec<Fault>,
+    /// Requests received per `"METHOD /path"` (admin requests excluded), to verify that a
+    /// client did not retry.
+    pub requests: HashMap<String, u64>,
     pub profile: Profile,
     pub last_id: u64,
 }

@@ -118,12 +118,14 @@ impl RateHeaders {
     }
 
     /// The `RateLimited` error of a 429: the exhausted window with the latest reset wins,
-    /// because nothing succeeds before it; with no headers at all, one 15-minute window.
+    /// because nothing succeeds before it; on a tie the broadest one (the app's), since it
+    /// blocks every account. With no headers at all, one 15-minute window.
     pub fn exhausted(&self, now: DateTime<Utc>) -> XError {
+        // `max_by_key` keeps the last of equal keys: narrowest first.
         let candidates = [
-            (self.app24, RateScope::App, RateWindow::Hours24),
+            (self.main, RateScope::User, main_window(self.main, now)),
             (self.user24, RateScope::User, RateWindow::Hours24),
-            (self.main, RateScope::User, RateWindow::Min15),
+            (self.app24, RateScope::App, RateWindow::Hours24),
         ];
         let best = candidates
             .iter()
@@ -138,6 +140,15 @@ impl RateHeaders {
             scope,
             window,
         }
+    }
+}
+
+/// The span of the `x-rate-limit-*` window: 15 minutes on most endpoints, but a day on some
+/// tiers (the free tier's 17 posts), which only the distance to its reset tells.
+fn main_window(w: Option<Window>, now: DateTime<Utc>) -> RateWindow {
+    match w {
+        Some(w) if w.reset - now > Duration::minutes(16) => RateWindow::Hours24,
+        _ => RateWindow::Min15,
     }
 }
 
@@ -173,7 +184,11 @@ pub fn check(
     now: DateTime<Utc>,
 ) -> Result<(), DeferUntil> {
     let windows = [
-        (budget.main.as_ref(), RateScope::User, RateWindow::Min15),
+        (
+            budget.main.as_ref(),
+            RateScope::User,
+            main_window(budget.main, now),
+        ),
         (budget.user24.as_ref(), RateScope::User, RateWindow::Hours24),
         (app24, RateScope::App, RateWindow::Hours24),
     ];
@@ -398,6 +413,30 @@ mod tests {
         );
         let only_app = check(&Budget::default(), Some(&app), &p, at(1_000)).unwrap_err();
         assert_eq!(only_app.scope, RateScope::App);
+    }
+
+    #[test]
+    fn a_day_long_main_window_is_reported_as_such_and_ties_go_to_the_app() {
+        // The free tier: 17 posts a day, every window spent by the same post.
+        let h = RateHeaders {
+            main: Some(win(17, 0, 86_400)),
+            user24: Some(win(17, 0, 86_400)),
+            app24: Some(win(17, 0, 86_400)),
+        };
+        assert_eq!(
+            h.exhausted(at(0)),
+            XError::RateLimited {
+                reset_at: at(86_400),
+                scope: RateScope::App,
+                window: RateWindow::Hours24,
+            }
+        );
+        let only_main = Budget {
+            main: h.main,
+            user24: None,
+        };
+        let d = check(&only_main, None, &BudgetPolicy::default(), at(0)).unwrap_err();
+        assert_eq!(d.window, RateWindow::Hours24);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use super::api::Method;
 use futures::future::{select, Either};
+use futures::SinkExt;
+use spin_sdk::http::conversions::TryIntoOutgoingRequest;
 use spin_sdk::http::{ErrorCode, Request, Response, SendError};
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -49,9 +51,8 @@ pub(crate) async fn send(
     for (k, v) in headers {
         builder.header(*k, v.clone());
     }
-    builder.body(body);
     let request = builder.build();
-    let exchange = pin!(spin_sdk::http::send::<_, Response>(request));
+    let exchange = pin!(exchange(request, body));
     match select(exchange, pin!(sleep(timeout))).await {
         Either::Left((Ok(resp), _)) => Ok(RawResponse {
             status: *resp.status(),
@@ -64,6 +65,34 @@ pub(crate) async fn send(
         Either::Left((Err(e), _)) => Err(classify(&e)),
         // Dropping the exchange cancels it; whether the server acted is unknowable.
         Either::Right(_) => Err(Failure::Timeout { maybe_sent: true }),
+    }
+}
+
+/// `spin_sdk::http::send` with a buffered body writes the body before it looks at the
+/// request's fate, so a request the host refuses (not in `allowed_outbound_hosts`) surfaces as
+/// a closed body stream — indistinguishable from a connection lost mid-request, which for a
+/// create means "unknown outcome". Here the exchange is started first and, when writing the
+/// body fails, its own error (e.g. `HttpRequestDenied`: never sent) is the one reported.
+async fn exchange(request: Request, body: Vec<u8>) -> Result<Response, SendError> {
+    let (outgoing, _) = request
+        .try_into_outgoing_request()
+        .map_err(|e| SendError::RequestConversion(e.into()))?;
+    let mut sink = outgoing.take_body();
+    // An `OutgoingRequest` carries no buffered body: `send` only hands it to the host.
+    let mut response = pin!(spin_sdk::http::send::<_, Response>(outgoing));
+    let write = async move {
+        let written = sink.send(body).await;
+        // Dropping the sink finishes the body.
+        drop(sink);
+        written
+    };
+    match select(response.as_mut(), pin!(write)).await {
+        Either::Left((answer, _)) => answer,
+        Either::Right((Ok(()), response)) => response.await,
+        Either::Right((Err(io), response)) => match response.await {
+            Err(e) => Err(e),
+            Ok(_) => Err(SendError::Io(io)),
+        },
     }
 }
 
