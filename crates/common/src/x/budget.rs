@@ -11,8 +11,9 @@
 
 use super::error::{RateScope, RateWindow, XError};
 use super::Endpoint;
-use crate::kv::Kv;
+use crate::kv::{Kv, Swap};
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// One rate-limit window as X reports it.
@@ -215,6 +216,9 @@ pub struct Budgets {
 /// Keys outlive their latest reset by this much, then vanish on their own.
 const KEY_GRACE_SECS: i64 = 60;
 
+/// Compare-and-swap attempts before giving up on a contended update.
+const CAS_ATTEMPTS: usize = 8;
+
 impl Budgets {
     pub fn new(kv: Kv, policy: BudgetPolicy) -> Self {
         Budgets { kv, policy }
@@ -242,7 +246,8 @@ impl Budgets {
     }
 
     /// Folds a response's headers into the stored budgets; failures are swallowed for the same
-    /// reason `may_call` fails open.
+    /// reason `may_call` fails open. Each key is updated with compare-and-swap, so concurrent
+    /// responses never lose the lowest `remaining` of a window.
     pub fn record(
         &self,
         account: &str,
@@ -251,33 +256,26 @@ impl Budgets {
         now: DateTime<Utc>,
     ) {
         if rate.main.is_some() || rate.user24.is_some() {
-            let old = self.load(account, endpoint, now).unwrap_or_default();
-            let new = Budget {
-                main: merge(old.main, rate.main),
-                user24: merge(old.user24, rate.user24),
-            };
-            if new != old {
-                let latest = [new.main, new.user24]
-                    .into_iter()
-                    .flatten()
-                    .map(|w| w.reset)
-                    .max();
-                let _ = self.kv.set_json(
-                    &key(account, endpoint),
-                    &new,
-                    ttl_ms(latest, now),
-                    now.timestamp_millis(),
-                );
-            }
+            self.swap(&key(account, endpoint), |current| {
+                next_budget(current, rate, now)
+            });
         }
         if rate.app24.is_some() {
-            let old = self.load_app(endpoint, now);
-            let new = merge(old, rate.app24);
-            if new != old {
-                let ttl = ttl_ms(new.map(|w| w.reset), now);
-                let _ = self
-                    .kv
-                    .set_json(&app_key(endpoint), &new, ttl, now.timestamp_millis());
+            self.swap(&app_key(endpoint), |current| {
+                next_app_window(current, rate.app24, now)
+            });
+        }
+    }
+
+    /// Compare-and-swap with a few attempts; every conflict means another writer succeeded,
+    /// so a handful of attempts covers the concurrency of one account's calls.
+    fn swap(&self, key: &str, next: impl Fn(Option<&[u8]>) -> Vec<u8>) {
+        for _ in 0..CAS_ATTEMPTS {
+            let swap = self
+                .kv
+                .compare_and_swap(key, |current| next(current.as_deref()));
+            if !matches!(swap, Ok(Swap::Conflict)) {
+                return;
             }
         }
     }
@@ -310,6 +308,54 @@ fn app_key(endpoint: Endpoint) -> String {
 
 fn ttl_ms(latest_reset: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
     latest_reset.map(|r| ((r - now).num_seconds().max(0) + KEY_GRACE_SECS) * 1000)
+}
+
+/// A value with its expiry, in the format of `Kv::set_json` (so that `Kv::get_json` reads what
+/// the compare-and-swap writes).
+#[derive(Serialize, Deserialize)]
+struct Stored<T> {
+    v: T,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+}
+
+/// The unexpired value of stored bytes; anything unreadable counts as absent.
+fn decode<T: DeserializeOwned>(bytes: Option<&[u8]>, now: DateTime<Utc>) -> Option<T> {
+    let stored: Stored<T> = serde_json::from_slice(bytes?).ok()?;
+    match stored.exp {
+        Some(exp) if exp <= now.timestamp_millis() => None,
+        _ => Some(stored.v),
+    }
+}
+
+fn encode<T: Serialize>(v: T, ttl_ms: Option<i64>, now: DateTime<Utc>) -> Vec<u8> {
+    let stored = Stored {
+        v,
+        exp: ttl_ms.map(|t| now.timestamp_millis() + t),
+    };
+    serde_json::to_vec(&stored).unwrap_or_default()
+}
+
+/// The stored bytes of an account's budget after merging a response's headers into them.
+fn next_budget(current: Option<&[u8]>, rate: &RateHeaders, now: DateTime<Utc>) -> Vec<u8> {
+    let old: Budget = decode(current, now).unwrap_or_default();
+    let new = Budget {
+        main: merge(old.main, rate.main),
+        user24: merge(old.user24, rate.user24),
+    };
+    let latest = [new.main, new.user24]
+        .into_iter()
+        .flatten()
+        .map(|w| w.reset)
+        .max();
+    encode(new, ttl_ms(latest, now), now)
+}
+
+/// The stored bytes of the app's 24-hour window after merging a response's into them.
+fn next_app_window(current: Option<&[u8]>, app24: Option<Window>, now: DateTime<Utc>) -> Vec<u8> {
+    let old: Option<Window> = decode::<Option<Window>>(current, now).flatten();
+    let new = merge(old, app24);
+    encode(new, ttl_ms(new.map(|w| w.reset), now), now)
 }
 
 #[cfg(test)]
@@ -470,5 +516,72 @@ mod tests {
         let text = serde_json::to_string(&b).unwrap();
         assert_eq!(text, r#"{"main":{"limit":100,"remaining":3,"reset":1900}}"#);
         assert_eq!(serde_json::from_str::<Budget>(&text).unwrap(), b);
+    }
+
+    fn rate(main: Window) -> RateHeaders {
+        RateHeaders {
+            main: Some(main),
+            ..RateHeaders::default()
+        }
+    }
+
+    #[test]
+    fn recording_responses_in_any_order_stores_the_lowest_remaining_of_the_window() {
+        // Arrange: three responses of one window, as concurrent instances may fold them.
+        let now = at(1_000);
+        let seen = [
+            win(100, 97, 1_900),
+            win(100, 95, 1_900),
+            win(100, 96, 1_900),
+        ];
+        let orders = [[0, 1, 2], [1, 0, 2], [2, 1, 0], [0, 2, 1]];
+
+        for order in orders {
+            // Act
+            let mut stored: Option<Vec<u8>> = None;
+            for i in order {
+                stored = Some(next_budget(stored.as_deref(), &rate(seen[i]), now));
+            }
+
+            // Assert
+            let budget: Budget = decode(stored.as_deref(), now).unwrap();
+            assert_eq!(budget.main, Some(win(100, 95, 1_900)), "{order:?}");
+        }
+    }
+
+    #[test]
+    fn the_stored_budget_is_kv_json_with_its_expiry_and_an_expired_one_counts_as_absent() {
+        // Arrange
+        let now = at(1_000);
+        let bytes = next_budget(None, &rate(win(100, 3, 1_900)), now);
+
+        // Act
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let later = next_budget(Some(&bytes), &rate(win(100, 99, 1_900)), at(1_961));
+
+        // Assert
+        assert_eq!(
+            text,
+            r#"{"v":{"main":{"limit":100,"remaining":3,"reset":1900}},"exp":1960000}"#
+        );
+        let after_expiry: Budget = decode(Some(&later), at(1_961)).unwrap();
+        assert_eq!(after_expiry.main, Some(win(100, 99, 1_900)));
+        assert_eq!(decode::<Budget>(Some(b"garbage"), now), None);
+    }
+
+    #[test]
+    fn the_app_window_merges_like_the_account_budget() {
+        // Arrange
+        let now = at(1_000);
+        let first = next_app_window(None, Some(win(10_000, 40, 80_000)), now);
+
+        // Act
+        let higher = next_app_window(Some(&first), Some(win(10_000, 45, 80_000)), now);
+
+        // Assert
+        assert_eq!(
+            decode::<Option<Window>>(Some(&higher), now).flatten(),
+            Some(win(10_000, 40, 80_000))
+        );
     }
 }
