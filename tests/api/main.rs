@@ -1,7 +1,10 @@
 //! The one integration-test binary: real PostgreSQL, real Redis, real `.wasm` in the host.
 
+mod audit;
+mod auth;
 mod helpers;
 mod host;
 mod migrations;
 mod pipeline;
 mod system;
+mod workspaces;

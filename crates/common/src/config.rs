@@ -97,19 +97,33 @@ impl XConfig {
     }
 
     pub fn from_source(get: impl Fn(&str) -> Option<String>) -> Result<XConfig, AppError> {
-        let base = required(&get, "x_api_base_url")?.trim().trim_end_matches('/').to_string();
+        let base = required(&get, "x_api_base_url")?
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(AppError::config(format!(
                 "variable x_api_base_url must be an http(s) URL: {base:?}"
             )));
         }
-        let optional = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let authorize_url = optional("x_authorize_url").unwrap_or_else(|| default_authorize_url(&base));
+        let optional = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let authorize_url =
+            optional("x_authorize_url").unwrap_or_else(|| default_authorize_url(&base));
         let request_timeout_ms = match optional("x_request_timeout_ms") {
             None => DEFAULT_X_TIMEOUT_MS,
-            Some(raw) => raw.parse::<u64>().ok().filter(|ms| *ms > 0).ok_or_else(|| {
-                AppError::config(format!("variable x_request_timeout_ms is not a positive number: {raw:?}"))
-            })?,
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| *ms > 0)
+                .ok_or_else(|| {
+                    AppError::config(format!(
+                        "variable x_request_timeout_ms is not a positive number: {raw:?}"
+                    ))
+                })?,
         };
         Ok(XConfig {
             api_base_url: base,
@@ -178,18 +192,27 @@ mod tests {
         })
         .unwrap();
         assert_eq!(cfg.api_base_url, "http://127.0.0.1:4010");
-        assert_eq!(cfg.authorize_url, "http://127.0.0.1:4010/i/oauth2/authorize");
+        assert_eq!(
+            cfg.authorize_url,
+            "http://127.0.0.1:4010/i/oauth2/authorize"
+        );
         assert_eq!(cfg.client_id, None, "empty means unset");
-        assert_eq!(cfg.request_timeout.as_millis(), DEFAULT_X_TIMEOUT_MS as u128);
+        assert_eq!(
+            cfg.request_timeout.as_millis(),
+            DEFAULT_X_TIMEOUT_MS as u128
+        );
         assert!(!format!("{cfg:?}").contains("hush-hush"));
-        let prod = XConfig::from_source(|n| (n == "x_api_base_url").then(|| "https://api.x.com".into())).unwrap();
+        let prod =
+            XConfig::from_source(|n| (n == "x_api_base_url").then(|| "https://api.x.com".into()))
+                .unwrap();
         assert_eq!(prod.authorize_url, "https://x.com/i/oauth2/authorize");
     }
 
     #[test]
     fn x_config_refuses_a_missing_or_odd_base_url() {
         assert!(XConfig::from_source(|_| None).is_err());
-        let err = XConfig::from_source(|n| (n == "x_api_base_url").then(|| "api.x.com".into())).unwrap_err();
+        let err = XConfig::from_source(|n| (n == "x_api_base_url").then(|| "api.x.com".into()))
+            .unwrap_err();
         assert_eq!(err.code, "CFG_001");
         let err = XConfig::from_source(|n| match n {
             "x_api_base_url" => Some("https://api.x.com".into()),
@@ -197,7 +220,11 @@ mod tests {
             _ => None,
         })
         .unwrap_err();
-        assert!(err.cause.as_deref().unwrap().contains("x_request_timeout_ms"));
+        assert!(err
+            .cause
+            .as_deref()
+            .unwrap()
+            .contains("x_request_timeout_ms"));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Everything the components share. Components are thin: they parse a request, call into this
 //! crate, and respond. Only [`error`] decides status codes.
 
+pub mod audit;
+pub mod auth;
+pub mod authz;
 pub mod config;
 pub mod correlation;
 pub mod cron;
@@ -8,7 +11,11 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod identity;
 pub mod kv;
 pub mod log;
+pub mod ratelimit;
+pub mod users;
+pub mod workspaces;
 
 pub use error::{AppError, ErrorKind};
