@@ -19,7 +19,8 @@ export SPIN_VARIABLE_DATABASE_URL="$URL"
 export SPIN_VARIABLE_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef"
 # The benchmark measures throughput, not the limiter: lift the per-user API limit.
 export SPIN_VARIABLE_API_RATE_LIMIT=100000000
-export SPIN_VARIABLE_LOGIN_LIMIT_PER_CLIENT=100000
+export SPIN_VARIABLE_LOGIN_LIMIT_PER_CLIENT=100000000
+export SPIN_VARIABLE_LOGIN_LIMIT_PER_EMAIL=100000000
 STATE="$(mktemp -d)"
 trap 'kill $XMP 2>/dev/null || true; rm -rf "$STATE"' EXIT
 
@@ -34,9 +35,10 @@ curl -s -o /dev/null -H 'content-type: application/json' \
 
 echo "## login latency (POST /api/auth/login, sequential, 20 requests)"
 for i in $(seq 1 20); do
-  curl -s -o /dev/null -w '%{time_total}\n' -H 'content-type: application/json' \
+  curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H 'content-type: application/json' \
     -d "{\"email\":\"bench@example.com\",\"password\":\"$PW\"}" "$BASE/api/auth/login"
-done | sort -n | awk '{a[NR]=$1*1000} END {printf "p50 %.1f ms, p90 %.1f ms, max %.1f ms (n=%d)\n", a[int(NR*0.5)], a[int(NR*0.9)], a[NR], NR}'
+done | awk '$1 != 200 {print "unexpected status " $1 > "/dev/stderr"} {print $2}' | sort -n \
+  | awk '{a[NR]=$1*1000} END {printf "p50 %.1f ms, p90 %.1f ms, max %.1f ms (n=%d)\n", a[int(NR*0.5)], a[int(NR*0.9)], a[NR], NR}'
 echo "## login throughput (wrk, 4 connections, ${DUR}s)"
 cat > "$STATE/login.lua" <<LUA
 wrk.method = "POST"
@@ -44,12 +46,13 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"email":"bench@example.com","password":"$PW"}'
 LUA
 wrk -t 2 -c 4 -d "${DUR}s" --latency -s "$STATE/login.lua" "$BASE/api/auth/login" \
-  | awk '/Requests\/sec/ {r=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {print "req/s " r ", p50 " p50 ", p99 " p99}'
+  | awk '/Requests\/sec/ {r=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} /Non-2xx/ {bad=$NF} END {print "req/s " r ", p50 " p50 ", p99 " p99 (bad ? ", non-2xx " bad : "")}'
 echo
 
 TOKEN=$(curl -s -H 'content-type: application/json' \
   -d "{\"email\":\"bench@example.com\",\"password\":\"$PW\"}" "$BASE/api/auth/login" \
   | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+[[ "$TOKEN" == ey* ]] || { echo "login for the token failed: $TOKEN" >&2; exit 1; }
 cat > "$STATE/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
