@@ -321,6 +321,29 @@ async fn refresh_rotates_and_reusing_a_rotated_token_revokes_the_family() {
 }
 
 #[tokio::test]
+async fn two_concurrent_refreshes_with_one_token_rotate_once_and_revoke_the_family() {
+    let app = Setup::app().spawn().await;
+    let data = app.register("ann@example.com", "Ann").await;
+    let r0 = data["refreshToken"].as_str().unwrap();
+
+    let (a, b) = tokio::join!(refresh(&app, r0), refresh(&app, r0));
+
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 401], "{} / {}", a.text, b.text);
+    let winner = if a.status == 200 { &a } else { &b };
+    let r1 = winner.json()["data"]["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        refresh(&app, &r1).await.status,
+        401,
+        "the second use was reuse"
+    );
+}
+
+#[tokio::test]
 async fn logout_stops_the_access_token_at_once_and_revokes_the_refresh_token() {
     let app = Setup::app().kv(Kv::Redis).spawn().await;
     let data = app.register("ann@example.com", "Ann").await;

@@ -41,6 +41,12 @@ fn workspace_of(caller: &Caller) -> Result<(Uuid, Role), AppError> {
         .ok_or_else(|| AppError::not_found("Workspace"))
 }
 
+/// The permission-table rule of the current route (re-checked inside transactions).
+fn route_access(ctx: &Ctx) -> Result<crate::authz::Access, AppError> {
+    crate::authz::access(ctx.method, ctx.route)
+        .ok_or_else(|| AppError::forbidden("No permission rule covers this route"))
+}
+
 fn target_user(ctx: &Ctx) -> Result<Uuid, AppError> {
     ctx.param("userId")
         .and_then(|s| Uuid::parse_str(s).ok())
@@ -185,10 +191,17 @@ pub fn change_role(
     caller: &Caller,
     body: RoleBody,
 ) -> Result<Reply, AppError> {
-    let (ws, actor_role) = workspace_of(caller)?;
+    let (ws, _) = workspace_of(caller)?;
     let target = target_user(ctx)?;
     let role = Role::parse(&body.role)?;
-    let from = workspaces::change_role(&env.db, ws, actor_role, target, role)?;
+    let from = workspaces::change_role(
+        &env.db,
+        ws,
+        route_access(ctx)?,
+        caller.user.id,
+        target,
+        role,
+    )?;
     audit::record(
         &env.db,
         &env.meta,
@@ -202,10 +215,10 @@ pub fn change_role(
 }
 
 pub fn remove_member(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let (ws, actor_role) = workspace_of(caller)?;
+    let (ws, _) = workspace_of(caller)?;
     let target = target_user(ctx)?;
     let is_self = target == caller.user.id;
-    let from = workspaces::remove_member(&env.db, ws, actor_role, target, is_self)?;
+    let from = workspaces::remove_member(&env.db, ws, route_access(ctx)?, caller.user.id, target)?;
     let action = if is_self {
         "member.left"
     } else {

@@ -3,7 +3,7 @@
 //! two owners demoting each other at once cannot both succeed.
 
 use crate::auth::tokens::parse_uuid;
-use crate::authz::Role;
+use crate::authz::{Access, Role};
 use crate::db::{Db, Param};
 use crate::error::AppError;
 use serde_json::{json, Value};
@@ -194,9 +194,15 @@ pub fn add_member(
     Ok(user.id)
 }
 
-/// Locks the owner rows and the target row; returns the target's role (404 if not a member)
-/// and the number of owners.
-fn lock_for_change(db: &Db, ws: Uuid, target: Uuid) -> Result<(Role, i64), AppError> {
+/// Locks the owner rows, then reads the actor's current role (a demotion committed since the
+/// guard ran counts) and locks the target row. Returns (actor role, target role, owners);
+/// a target that is not a member is 404.
+fn lock_for_change(
+    db: &Db,
+    ws: Uuid,
+    actor: Uuid,
+    target: Uuid,
+) -> Result<(Role, Role, i64), AppError> {
     let owners = db
         .query(
             "SELECT user_id FROM memberships WHERE workspace_id = $1::uuid AND role = 'owner'
@@ -214,7 +220,9 @@ fn lock_for_change(db: &Db, ws: Uuid, target: Uuid) -> Result<(Role, i64), AppEr
         .map(|r| Role::parse(&r.get::<String>("role")?))
         .transpose()?
         .ok_or_else(|| AppError::not_found("Member"))?;
-    Ok((role, owners))
+    // Removed since the guard ran: the workspace is no longer theirs to see.
+    let actor_role = role_of(db, ws, actor)?.ok_or_else(|| AppError::not_found("Workspace"))?;
+    Ok((actor_role, role, owners))
 }
 
 fn last_owner() -> AppError {
@@ -225,15 +233,18 @@ fn last_owner() -> AppError {
 }
 
 /// Changes a member's role; returns the previous role.
+/// `access` is the route's rule from the permission table, checked again under the lock.
 pub fn change_role(
     db: &Db,
     ws: Uuid,
-    actor: Role,
+    access: Access,
+    actor_id: Uuid,
     target: Uuid,
     to: Role,
 ) -> Result<Role, AppError> {
     db.transaction(|db| {
-        let (from, owners) = lock_for_change(db, ws, target)?;
+        let (actor, from, owners) = lock_for_change(db, ws, actor_id, target)?;
+        crate::authz::check(access, actor, actor_id == target)?;
         check_grant(actor, Some(from), Some(to))?;
         if from == Role::Owner && to != Role::Owner && owners <= 1 {
             return Err(last_owner());
@@ -251,15 +262,18 @@ pub fn change_role(
 }
 
 /// Removes a member (or the caller leaving); returns the removed role.
+/// `access` is the route's rule from the permission table, checked again under the lock.
 pub fn remove_member(
     db: &Db,
     ws: Uuid,
-    actor: Role,
+    access: Access,
+    actor_id: Uuid,
     target: Uuid,
-    is_self: bool,
 ) -> Result<Role, AppError> {
+    let is_self = actor_id == target;
     db.transaction(|db| {
-        let (from, owners) = lock_for_change(db, ws, target)?;
+        let (actor, from, owners) = lock_for_change(db, ws, actor_id, target)?;
+        crate::authz::check(access, actor, is_self)?;
         if !is_self {
             check_grant(actor, Some(from), None)?;
         }
