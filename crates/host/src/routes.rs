@@ -147,7 +147,7 @@ mod tests {
             ("/api/tweets/1", "api", "/tweets/1"),
             ("/api", "api", ""),
             ("/other/x/", "catchall", "/other/x/"),
-            ("/", "catchall", ""),
+            ("/", "catchall", "/"),
             ("/users/42", "user", ""),
         ];
         for (path, target, info) in cases {
