@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 WASM_TARGET := wasm32-wasip2
-COMPONENTS := system
+COMPONENTS := system auth
 WASM_PACKAGES := $(foreach c,$(COMPONENTS),-p $(c))
 # The release profile is tuned for component size (LTO, opt-level "s", abort). Native binaries
 # trade that for build time and speed: thin LTO, opt-level 3, unwinding panics.
@@ -30,12 +30,12 @@ run: build
 # Every test: lint gate, unit tests, and the integration suite on real PostgreSQL and Redis.
 test: lint
 	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES) -p probe
-	$(CARGO) test --workspace --exclude system --exclude probe
+	$(CARGO) test --workspace --exclude system --exclude auth --exclude probe
 
 lint:
 	@rustup target list --installed 2>/dev/null | grep -q $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --exclude system --exclude probe --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --exclude system --exclude auth --exclude probe --all-targets -- -D warnings
 	$(CARGO) clippy --target $(WASM_TARGET) -p common $(WASM_PACKAGES) -p probe -- -D warnings
 
 fmt:

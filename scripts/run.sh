@@ -22,6 +22,12 @@ fi
 
 export SPIN_VARIABLE_DATABASE_URL="$DATABASE_URL"
 export SPIN_VARIABLE_DATABASE_HOST="$DB_HOSTPORT"
+# A local signing secret for access tokens, generated once and kept beside the local state.
+if [ -z "${SPIN_VARIABLE_JWT_SECRET:-}" ]; then
+  mkdir -p .spin
+  [ -s .spin/jwt_secret ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > .spin/jwt_secret
+  export SPIN_VARIABLE_JWT_SECRET="$(cat .spin/jwt_secret)"
+fi
 echo "xmp: try  curl http://$LISTEN/api/health"
 target/release/xmp up --listen "$LISTEN" &
 XMP_PID=$!

@@ -12,6 +12,9 @@ use xmp_host::{AppOptions, RunningApp, Runtime};
 
 pub const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+/// The `jwt_secret` every TestApp gets unless a test sets another.
+pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef-0123456789";
+pub const PASSWORD: &str = "correct horse battery staple";
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -33,6 +36,8 @@ fn build_components() {
                 "--release",
                 "-p",
                 "system",
+                "-p",
+                "auth",
                 "-p",
                 "probe",
             ])
@@ -208,11 +213,14 @@ impl Setup {
     }
 
     fn with_manifest(manifest: PathBuf) -> Setup {
+        // `jwt_secret` is required by the shipping manifest; manifests without it ignore it.
+        let mut overrides = HashMap::new();
+        overrides.insert("jwt_secret".to_string(), TEST_JWT_SECRET.to_string());
         Setup {
             manifest,
             kv: Kv::Embedded,
             env: HashMap::new(),
-            overrides: HashMap::new(),
+            overrides,
             cpu_limit: std::time::Duration::from_secs(10),
             memory_limit: 128 << 20,
             state_dir: None,
@@ -379,6 +387,54 @@ impl TestApp {
             path,
             &[("content-type", "application/json")],
             Some(body.to_string().into_bytes()),
+        )
+        .await
+    }
+
+    /// A request with a bearer token, an optional JSON body and extra headers.
+    pub async fn authed(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let bearer = format!("Bearer {token}");
+        let mut headers = vec![("authorization", bearer.as_str())];
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        headers.extend_from_slice(extra);
+        self.request(
+            method,
+            path,
+            &headers,
+            body.map(|b| b.to_string().into_bytes()),
+        )
+        .await
+    }
+
+    pub async fn auth_get(&self, path: &str, token: &str) -> Resp {
+        self.authed(Method::GET, path, token, None, &[]).await
+    }
+
+    /// Registers a user and returns the `data` of the 201 (user, accessToken, refreshToken).
+    pub async fn register(&self, email: &str, name: &str) -> Value {
+        let resp = self
+            .post_json(
+                "/api/auth/register",
+                &serde_json::json!({ "email": email, "password": PASSWORD, "name": name }),
+            )
+            .await;
+        assert_eq!(resp.status, 201, "register {email}: {}", resp.text);
+        resp.json()["data"].clone()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.post_json(
+            "/api/auth/login",
+            &serde_json::json!({ "email": email, "password": password }),
         )
         .await
     }

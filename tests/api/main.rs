@@ -1,8 +1,11 @@
 //! The one integration-test binary: real PostgreSQL, real Redis, real `.wasm` in the host.
 
+mod audit;
+mod auth;
 mod helpers;
 mod host;
 mod migrations;
 mod pipeline;
 mod system;
+mod workspaces;
 mod x_client;

@@ -121,7 +121,9 @@ async fn every_route_in_the_openapi_document_is_served() {
     assert!(!paths.is_empty());
     for (path, ops) in paths {
         for method in ops.as_object().unwrap().keys() {
-            let concrete = path.replace("{id}", "00000000-0000-0000-0000-000000000000");
+            let concrete = path
+                .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{userId}", "00000000-0000-0000-0000-000000000000");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let resp = app.request(m, &concrete, &[], None).await;
             let unknown = resp.status == 404 && resp.text.contains("NF_002");

@@ -12,7 +12,7 @@ enum Route {
 }
 
 /// The API description; a test checks that every documented route is served.
-const OPENAPI: &str = include_str!("../openapi.json");
+const OPENAPI: &str = common::openapi::DOCUMENT;
 
 fn router() -> Router<Route> {
     Router::new()

@@ -103,6 +103,8 @@ pub struct ErrorInner {
     pub retry_after: Option<u64>,
     /// For 405: the allowed methods.
     pub allow: Option<String>,
+    /// Extra response headers (e.g. `RateLimit-*` on a 429).
+    pub headers: Vec<(String, String)>,
 }
 
 impl std::ops::Deref for AppError {
@@ -129,6 +131,7 @@ impl AppError {
                 cause: None,
                 retry_after: None,
                 allow: None,
+                headers: Vec::new(),
             }),
         }
     }
@@ -146,6 +149,40 @@ impl AppError {
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
         self
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// Status 401. Codes: `AUTH_001` no bearer token, `AUTH_002` an invalid or expired token,
+    /// `AUTH_003` wrong credentials, `AUTH_004` an invalid, expired or reused refresh token.
+    pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Authentication, code, message)
+    }
+
+    /// 403: authenticated, but the role does not allow this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Authorization, "AUTHZ_001", message)
+    }
+
+    /// 429 with `Retry-After` (whole seconds, at least 1). `RATE_001` is the API limit,
+    /// `RATE_002` login throttling.
+    pub fn rate_limited(code: &'static str, retry_after_ms: i64) -> Self {
+        let secs = ((retry_after_ms.max(1) + 999) / 1000) as u64;
+        Self::new(
+            ErrorKind::RateLimited,
+            code,
+            "Too many requests. Please retry later.",
+        )
+        .with_details(json!({ "retryAfterSeconds": secs }))
+        .with_retry_after(secs)
+    }
+
+    /// 409 for a rule about the current state (the last owner, an existing member).
+    pub fn conflict_rule(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, code, message)
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {

@@ -1,6 +1,9 @@
 //! Everything the components share. Components are thin: they parse a request, call into this
 //! crate, and respond. Only [`error`] decides status codes.
 
+pub mod audit;
+pub mod auth;
+pub mod authz;
 pub mod config;
 pub mod correlation;
 pub mod cron;
@@ -9,8 +12,13 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod identity;
 pub mod kv;
 pub mod log;
+pub mod openapi;
+pub mod ratelimit;
+pub mod users;
+pub mod workspaces;
 pub mod x;
 
 pub use error::{AppError, ErrorKind};

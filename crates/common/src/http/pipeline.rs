@@ -15,6 +15,8 @@ use std::time::Instant;
 /// One request as handlers see it.
 pub struct Ctx {
     pub method: Method,
+    /// The matched route pattern, e.g. `/api/workspaces/:id` (the permission table's key).
+    pub route: &'static str,
     pub path: String,
     pub query: String,
     pub params: Params,
@@ -194,6 +196,7 @@ where
                 Ok(config) => {
                     let ctx = Ctx {
                         method,
+                        route: pattern,
                         path: path.clone(),
                         query,
                         params,
@@ -281,6 +284,9 @@ pub fn error_response(err: &AppError, correlation_id: &str) -> Response {
     }
     if let Some(allow) = &err.allow {
         builder.header("allow", allow.as_str());
+    }
+    for (k, v) in &err.headers {
+        builder.header(k.as_str(), v.as_str());
     }
     if err.kind == ErrorKind::Authentication {
         builder.header("www-authenticate", "Bearer");

@@ -1,0 +1,140 @@
+//! The auth component: identity, workspaces and members, the audit log. Thin by design: the
+//! router and one call per route; rules live in `common` (`auth`, `authz`, `workspaces`,
+//! `audit`, `ratelimit`, `identity`).
+
+use common::auth::session::{self, with_rate_headers};
+use common::http::{serve, Ctx, Method, Reply, Router};
+use common::identity::{self as api, Env};
+use common::AppError;
+use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http_component;
+
+#[derive(Clone, Copy)]
+enum Route {
+    Register,
+    Login,
+    Refresh,
+    Logout,
+    Profile,
+    UpdateProfile,
+    Password,
+    Workspaces,
+    CreateWorkspace,
+    Workspace,
+    UpdateWorkspace,
+    DeleteWorkspace,
+    Members,
+    AddMember,
+    UpdateMember,
+    RemoveMember,
+    Audit,
+}
+
+fn router() -> Router<Route> {
+    use Method::*;
+    Router::new()
+        .route(Post, "/api/auth/register", Route::Register)
+        .route(Post, "/api/auth/login", Route::Login)
+        .route(Post, "/api/auth/refresh", Route::Refresh)
+        .route(Post, "/api/auth/logout", Route::Logout)
+        .route(Get, "/api/auth/profile", Route::Profile)
+        .route(Patch, "/api/auth/profile", Route::UpdateProfile)
+        .route(Post, "/api/auth/password", Route::Password)
+        .route(Get, "/api/workspaces", Route::Workspaces)
+        .route(Post, "/api/workspaces", Route::CreateWorkspace)
+        .route(Get, "/api/workspaces/:id", Route::Workspace)
+        .route(Patch, "/api/workspaces/:id", Route::UpdateWorkspace)
+        .route(Delete, "/api/workspaces/:id", Route::DeleteWorkspace)
+        .route(Get, "/api/workspaces/:id/members", Route::Members)
+        .route(Post, "/api/workspaces/:id/members", Route::AddMember)
+        .route(
+            Patch,
+            "/api/workspaces/:id/members/:userId",
+            Route::UpdateMember,
+        )
+        .route(
+            Delete,
+            "/api/workspaces/:id/members/:userId",
+            Route::RemoveMember,
+        )
+        .route(Get, "/api/audit", Route::Audit)
+}
+
+#[http_component]
+async fn handle(req: IncomingRequest) -> Response {
+    serve(req, &router(), handle_route).await
+}
+
+async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
+    let env = Env::open(&ctx, chrono_now_ms())?;
+    let (db, kv, cfg, meta, now) = (&env.db, &env.kv, &env.cfg, &env.meta, env.now_ms);
+    match route {
+        Route::Register => {
+            let body = ctx.json().await?;
+            Ok(Reply::created(session::register(
+                db, kv, cfg, meta, body, now,
+            )?))
+        }
+        Route::Login => {
+            let body = ctx.json().await?;
+            Ok(Reply::ok(session::login(db, kv, cfg, meta, body, now)?))
+        }
+        Route::Refresh => {
+            let body = ctx.json().await?;
+            Ok(Reply::ok(session::refresh(db, cfg, meta, body, now)?))
+        }
+        _ => {
+            let caller = session::guard(&ctx, cfg, db, kv, now)?;
+            let result = async {
+                match route {
+                    Route::Logout => Ok(Reply::ok(session::logout(db, kv, meta, &caller, now)?)),
+                    Route::Profile => Ok(Reply::ok(common::users::profile(db, &caller.user)?)),
+                    Route::UpdateProfile => api::update_profile(&env, &caller, ctx.json().await?),
+                    Route::Password => {
+                        let body = ctx.json().await?;
+                        let data = session::change_password(db, kv, cfg, meta, &caller, body, now)?;
+                        Ok(Reply::ok(data))
+                    }
+                    Route::Workspaces => api::list_workspaces(&env, &caller),
+                    Route::CreateWorkspace => {
+                        api::create_workspace(&env, &caller, ctx.json().await?)
+                    }
+                    Route::Workspace => {
+                        let ws = caller.workspace_id().unwrap_or_default();
+                        Ok(Reply::ok(common::workspaces::get(db, ws, caller.user.id)?))
+                    }
+                    Route::UpdateWorkspace => {
+                        api::rename_workspace(&env, &caller, ctx.json().await?)
+                    }
+                    Route::DeleteWorkspace => api::delete_workspace(&env, &caller),
+                    Route::Members => {
+                        let ws = caller.workspace_id().unwrap_or_default();
+                        let items = common::workspaces::members(db, ws)?;
+                        Ok(Reply::ok(
+                            serde_json::json!({ "items": items, "nextCursor": null }),
+                        ))
+                    }
+                    Route::AddMember => api::add_member(&env, &caller, ctx.json().await?),
+                    Route::UpdateMember => {
+                        let body = ctx.json().await?;
+                        api::change_role(&env, &ctx, &caller, body)
+                    }
+                    Route::RemoveMember => api::remove_member(&env, &ctx, &caller),
+                    Route::Audit => api::list_audit(&env, &ctx, &caller),
+                    Route::Register | Route::Login | Route::Refresh => Err(AppError::internal(
+                        "public route reached the guarded branch",
+                    )),
+                }
+            }
+            .await;
+            with_rate_headers(result, &caller.rate)
+        }
+    }
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
