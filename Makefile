@@ -2,8 +2,11 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 WASM_TARGET := wasm32-wasip2
-COMPONENTS := system auth
+COMPONENTS := system
+# Built with the size profile (see Cargo.toml).
+SMALL_COMPONENTS := auth
 WASM_PACKAGES := $(foreach c,$(COMPONENTS),-p $(c))
+SMALL_PACKAGES := $(foreach c,$(SMALL_COMPONENTS),-p $(c))
 # The release profile is tuned for component size (LTO, opt-level "s", abort). Native binaries
 # trade that for build time and speed: thin LTO, opt-level 3, unwinding panics.
 NATIVE_PROFILE := --config 'profile.release.lto="thin"' --config 'profile.release.opt-level=3' \
@@ -18,6 +21,7 @@ build: components native
 components:
 	@rustup target list --installed 2>/dev/null | grep -q $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES)
+	$(CARGO) build --target $(WASM_TARGET) --profile release-small $(SMALL_PACKAGES)
 
 native:
 	$(CARGO) build --release $(NATIVE_PROFILE) -p xmp-host -p xsim
@@ -30,13 +34,14 @@ run: build
 # Every test: lint gate, unit tests, and the integration suite on real PostgreSQL and Redis.
 test: lint
 	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES) -p probe
+	$(CARGO) build --target $(WASM_TARGET) --profile release-small $(SMALL_PACKAGES)
 	$(CARGO) test --workspace --exclude system --exclude auth --exclude probe
 
 lint:
 	@rustup target list --installed 2>/dev/null | grep -q $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --exclude system --exclude auth --exclude probe --all-targets -- -D warnings
-	$(CARGO) clippy --target $(WASM_TARGET) -p common $(WASM_PACKAGES) -p probe -- -D warnings
+	$(CARGO) clippy --target $(WASM_TARGET) -p common $(WASM_PACKAGES) $(SMALL_PACKAGES) -p probe -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

@@ -15,13 +15,14 @@ psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE
 URL="postgres://postgres@127.0.0.1:5432/$DB"
 target/release/xmp migrate --database-url "$URL" >/dev/null
 export SPIN_VARIABLE_DATABASE_URL="$URL"
+export SPIN_VARIABLE_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef"
 STATE="$(mktemp -d)"
 
 echo "## machine"
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 echo
 echo "## component sizes (bytes)"
-for f in target/wasm32-wasip2/release/*.wasm; do
+for f in target/wasm32-wasip2/release/*.wasm target/wasm32-wasip2/release-small/*.wasm; do
   [ "$(basename "$f")" = probe.wasm ] && continue
   printf '%-12s %8d\n' "$(basename "$f" .wasm)" "$(stat -c %s "$f")"
 done
@@ -32,7 +33,14 @@ start_and_time() { # label
   t0=$(date +%s%N)
   target/release/xmp up --listen 127.0.0.1:$PORT --state-dir "$STATE" > "$STATE/xmp.log" 2>&1 &
   XMP=$!
-  until curl -sf -o /dev/null "127.0.0.1:$PORT/api/version"; do sleep 0.005; done
+  local tries=0
+  until curl -sf -o /dev/null "127.0.0.1:$PORT/api/version"; do
+    sleep 0.005
+    tries=$((tries + 1))
+    if [ "$tries" -gt 6000 ] || ! kill -0 "$XMP" 2>/dev/null; then
+      echo "xmp did not start:" >&2; cat "$STATE/xmp.log" >&2; exit 1
+    fi
+  done
   t1=$(date +%s%N)
   echo "$1: $(( (t1 - t0) / 1000000 )) ms from xmp up to the first 200"
 }

@@ -27,23 +27,20 @@ pub fn root() -> PathBuf {
 fn build_components() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let status = std::process::Command::new(env!("CARGO"))
-            .current_dir(root())
-            .args([
-                "build",
-                "--target",
-                "wasm32-wasip2",
-                "--release",
-                "-p",
-                "system",
-                "-p",
-                "auth",
-                "-p",
-                "probe",
-            ])
-            .status()
-            .expect("run cargo build for the components");
-        assert!(status.success(), "building the components failed");
+        // The same two builds as `make components` (auth uses the size profile).
+        let builds: [&[&str]; 2] = [
+            &["--release", "-p", "system", "-p", "probe"],
+            &["--profile", "release-small", "-p", "auth"],
+        ];
+        for args in builds {
+            let status = std::process::Command::new(env!("CARGO"))
+                .current_dir(root())
+                .args(["build", "--target", "wasm32-wasip2"])
+                .args(args)
+                .status()
+                .expect("run cargo build for the components");
+            assert!(status.success(), "building the components failed");
+        }
     });
 }
 
