@@ -109,6 +109,11 @@ impl Kv {
         }
     }
 
+    /// Writes raw bytes (for values that other code compares byte for byte).
+    pub fn set_raw(&self, key: &str, value: &[u8]) -> Result<(), AppError> {
+        self.store.set(&self.key(key), value).map_err(map_error)
+    }
+
     /// The raw bytes of a key (for values written by `increment`).
     pub fn get_raw(&self, key: &str) -> Result<Option<Vec<u8>>, AppError> {
         self.store.get(&self.key(key)).map_err(map_error)

@@ -1,6 +1,7 @@
 //! Everything the components share. Components are thin: they parse a request, call into this
 //! crate, and respond. Only [`error`] decides status codes.
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod authz;
