@@ -55,14 +55,15 @@ impl Kv {
         let Some(bytes) = self.store.get(&full).map_err(map_error)? else {
             return Ok(None);
         };
-        let stored: Stored<T> = serde_json::from_slice(&bytes)
-            .map_err(|e| AppError::internal(format!("kv value {full} is not valid: {e}")))?;
-        match stored.exp {
-            Some(exp) if exp <= now_ms => {
+        match decode_json(&bytes, now_ms) {
+            Ok(Some(v)) => Ok(Some(v)),
+            Ok(None) => {
                 self.store.delete(&full).map_err(map_error)?;
                 Ok(None)
             }
-            _ => Ok(Some(stored.v)),
+            Err(e) => Err(AppError::internal(format!(
+                "kv value {full} is not valid: {e}"
+            ))),
         }
     }
 
@@ -74,11 +75,7 @@ impl Kv {
         ttl_ms: Option<i64>,
         now_ms: i64,
     ) -> Result<(), AppError> {
-        let stored = Stored {
-            v: value,
-            exp: ttl_ms.map(|t| now_ms + t),
-        };
-        let bytes = serde_json::to_vec(&stored).map_err(AppError::internal)?;
+        let bytes = encode_json(value, ttl_ms, now_ms)?;
         self.store.set(&self.key(key), &bytes).map_err(map_error)
     }
 
@@ -118,6 +115,32 @@ impl Kv {
     pub fn get_raw(&self, key: &str) -> Result<Option<Vec<u8>>, AppError> {
         self.store.get(&self.key(key)).map_err(map_error)
     }
+}
+
+/// The stored form of every JSON value: the value and its expiry. Code that writes JSON through
+/// `compare_and_swap` uses these so that `get_json` reads what it wrote.
+pub fn encode_json<T: Serialize>(
+    value: &T,
+    ttl_ms: Option<i64>,
+    now_ms: i64,
+) -> Result<Vec<u8>, AppError> {
+    let stored = Stored {
+        v: value,
+        exp: ttl_ms.map(|t| now_ms + t),
+    };
+    serde_json::to_vec(&stored).map_err(AppError::internal)
+}
+
+/// Decodes the stored form; `Ok(None)` when it has expired at `now_ms`.
+pub fn decode_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    now_ms: i64,
+) -> Result<Option<T>, serde_json::Error> {
+    let stored: Stored<T> = serde_json::from_slice(bytes)?;
+    Ok(match stored.exp {
+        Some(exp) if exp <= now_ms => None,
+        _ => Some(stored.v),
+    })
 }
 
 fn map_error(e: spin_sdk::key_value::Error) -> AppError {

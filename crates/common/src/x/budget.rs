@@ -310,30 +310,16 @@ fn ttl_ms(latest_reset: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64
     latest_reset.map(|r| ((r - now).num_seconds().max(0) + KEY_GRACE_SECS) * 1000)
 }
 
-/// A value with its expiry, in the format of `Kv::set_json` (so that `Kv::get_json` reads what
-/// the compare-and-swap writes).
-#[derive(Serialize, Deserialize)]
-struct Stored<T> {
-    v: T,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    exp: Option<i64>,
-}
-
-/// The unexpired value of stored bytes; anything unreadable counts as absent.
+/// The unexpired value of stored bytes (in `Kv::set_json`'s form); anything unreadable counts
+/// as absent.
 fn decode<T: DeserializeOwned>(bytes: Option<&[u8]>, now: DateTime<Utc>) -> Option<T> {
-    let stored: Stored<T> = serde_json::from_slice(bytes?).ok()?;
-    match stored.exp {
-        Some(exp) if exp <= now.timestamp_millis() => None,
-        _ => Some(stored.v),
-    }
+    crate::kv::decode_json(bytes?, now.timestamp_millis())
+        .ok()
+        .flatten()
 }
 
 fn encode<T: Serialize>(v: T, ttl_ms: Option<i64>, now: DateTime<Utc>) -> Vec<u8> {
-    let stored = Stored {
-        v,
-        exp: ttl_ms.map(|t| now.timestamp_millis() + t),
-    };
-    serde_json::to_vec(&stored).unwrap_or_default()
+    crate::kv::encode_json(&v, ttl_ms, now.timestamp_millis()).unwrap_or_default()
 }
 
 /// The stored bytes of an account's budget after merging a response's headers into them.
