@@ -17,6 +17,7 @@ URL="postgres://postgres@127.0.0.1:5432/$DB"
 "$XMP_BIN" migrate --database-url "$URL" >/dev/null
 export SPIN_VARIABLE_DATABASE_URL="$URL"
 export SPIN_VARIABLE_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef"
+export SPIN_VARIABLE_ENCRYPTION_KEY="YmVuY2gtZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMhISE="
 # The benchmark measures throughput, not the limiter: lift the per-user API limit.
 export SPIN_VARIABLE_API_RATE_LIMIT=100000000
 export SPIN_VARIABLE_LOGIN_LIMIT_PER_CLIENT=100000000

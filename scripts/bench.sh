@@ -16,6 +16,7 @@ URL="postgres://postgres@127.0.0.1:5432/$DB"
 target/release/xmp migrate --database-url "$URL" >/dev/null
 export SPIN_VARIABLE_DATABASE_URL="$URL"
 export SPIN_VARIABLE_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef"
+export SPIN_VARIABLE_ENCRYPTION_KEY="YmVuY2gtZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMhISE="
 STATE="$(mktemp -d)"
 
 echo "## machine"

@@ -28,6 +28,18 @@ if [ -z "${SPIN_VARIABLE_JWT_SECRET:-}" ]; then
   [ -s .spin/jwt_secret ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > .spin/jwt_secret
   export SPIN_VARIABLE_JWT_SECRET="$(cat .spin/jwt_secret)"
 fi
+# The key that seals X credentials at rest, generated once and kept beside the local state
+# (a new key would make the stored credentials unreadable).
+if [ -z "${SPIN_VARIABLE_ENCRYPTION_KEY:-}" ]; then
+  mkdir -p .spin
+  [ -s .spin/encryption_key ] || head -c 32 /dev/urandom | base64 > .spin/encryption_key
+  export SPIN_VARIABLE_ENCRYPTION_KEY="$(cat .spin/encryption_key)"
+fi
+# The simulator's OAuth 2.0 client, so that connecting an account works offline.
+if [ -n "${XSIM_PID:-}" ]; then
+  export SPIN_VARIABLE_X_CLIENT_ID="${SPIN_VARIABLE_X_CLIENT_ID:-xsim-client}"
+  export SPIN_VARIABLE_X_CLIENT_SECRET="${SPIN_VARIABLE_X_CLIENT_SECRET:-xsim-secret}"
+fi
 echo "xmp: try  curl http://$LISTEN/api/health"
 target/release/xmp up --listen "$LISTEN" &
 XMP_PID=$!

@@ -14,6 +14,8 @@ pub const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
 /// The `jwt_secret` every TestApp gets unless a test sets another.
 pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef-0123456789";
+/// The `encryption_key` every TestApp gets unless a test sets another (32 bytes, base64).
+pub const TEST_ENCRYPTION_KEY: &str = "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcyEhISE=";
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub fn root() -> PathBuf {
@@ -30,7 +32,7 @@ fn build_components() {
         // The same two builds as `make components` (auth uses the size profile).
         let builds: [&[&str]; 2] = [
             &["--release", "-p", "system", "-p", "probe"],
-            &["--profile", "release-small", "-p", "auth"],
+            &["--profile", "release-small", "-p", "auth", "-p", "accounts"],
         ];
         for args in builds {
             let status = std::process::Command::new(env!("CARGO"))
@@ -213,6 +215,10 @@ impl Setup {
         // `jwt_secret` is required by the shipping manifest; manifests without it ignore it.
         let mut overrides = HashMap::new();
         overrides.insert("jwt_secret".to_string(), TEST_JWT_SECRET.to_string());
+        overrides.insert(
+            "encryption_key".to_string(),
+            TEST_ENCRYPTION_KEY.to_string(),
+        );
         Setup {
             manifest,
             kv: Kv::Embedded,

@@ -372,3 +372,44 @@ async fn shutdown_lets_in_flight_requests_finish() {
         "no longer accepting"
     );
 }
+
+#[tokio::test]
+async fn a_guest_that_traps_inside_a_transaction_leaves_nothing_open_or_committed() {
+    // Arrange
+    let app = Setup::probe().spawn().await;
+
+    // Act: several times, so that a pooled connection would be handed on.
+    for _ in 0..3 {
+        let resp = app
+            .request(reqwest::Method::POST, "/probe/pg/trap-in-transaction", &[], None)
+            .await;
+        assert_eq!(resp.status, 500, "{}", resp.text);
+    }
+    let healthy = app.get("/probe/pg").await;
+
+    // Assert
+    assert_eq!(healthy.status, 200, "{}", healthy.text);
+    let db = app.db.client().await;
+    let table = db
+        .query_one("SELECT to_regclass('probe_uncommitted') IS NULL", &[])
+        .await
+        .unwrap();
+    assert!(table.get::<_, bool>(0), "the transaction was rolled back");
+    let mut idle_in_transaction = 1;
+    for _ in 0..50 {
+        idle_in_transaction = db
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0);
+        if idle_in_transaction == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(idle_in_transaction, 0, "no session is left inside a transaction");
+}

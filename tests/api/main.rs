@@ -1,5 +1,6 @@
 //! The one integration-test binary: real PostgreSQL, real Redis, real `.wasm` in the host.
 
+mod accounts;
 mod audit;
 mod auth;
 mod helpers;

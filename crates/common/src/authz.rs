@@ -111,6 +111,45 @@ pub const TABLE: &[(Method, &str, Access)] = &[
         Access::MemberOrSelf(Role::Admin),
     ),
     (Method::Get, "/api/audit", Access::Member(Role::Admin)),
+    // Accounts: everyone reads; admins connect, change and delete.
+    (
+        Method::Post,
+        "/api/accounts/connect",
+        Access::Member(Role::Admin),
+    ),
+    (Method::Get, "/api/accounts/oauth/callback", Access::Public),
+    (Method::Post, "/api/accounts", Access::Member(Role::Admin)),
+    (Method::Get, "/api/accounts", Access::Member(Role::Viewer)),
+    (
+        Method::Get,
+        "/api/accounts/:id",
+        Access::Member(Role::Viewer),
+    ),
+    (
+        Method::Patch,
+        "/api/accounts/:id",
+        Access::Member(Role::Admin),
+    ),
+    (
+        Method::Delete,
+        "/api/accounts/:id",
+        Access::Member(Role::Admin),
+    ),
+    (
+        Method::Post,
+        "/api/accounts/:id/switch",
+        Access::Member(Role::Viewer),
+    ),
+    (
+        Method::Get,
+        "/api/accounts/:id/health",
+        Access::Member(Role::Viewer),
+    ),
+    (
+        Method::Post,
+        "/api/accounts/:id/refresh",
+        Access::Member(Role::Admin),
+    ),
 ];
 
 /// The access rule of a route, or `None` when the table does not know it (deny by default).

@@ -24,7 +24,37 @@ use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
 
 /// A pooled connection held by a guest.
 pub struct PgConnection {
-    client: deadpool_postgres::Object,
+    client: Option<deadpool_postgres::Object>,
+    /// Whether the guest left a transaction open (`BEGIN` without `COMMIT`/`ROLLBACK` yet).
+    in_transaction: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for PgConnection {
+    /// A guest that trapped or returned inside a transaction must not hand its open
+    /// transaction (and its row locks) to the next request: such a connection is closed
+    /// instead of pooled, and PostgreSQL rolls the transaction back.
+    fn drop(&mut self) {
+        if self.in_transaction.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Some(client) = self.client.take() {
+                drop(deadpool_postgres::Object::take(client));
+            }
+        }
+    }
+}
+
+/// Tracks transaction control statements as the guest sends them.
+fn transaction_effect(statement: &str) -> Option<bool> {
+    let word: String = statement
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    match word.as_str() {
+        "BEGIN" | "START" => Some(true),
+        "COMMIT" | "ROLLBACK" | "END" | "ABORT" => Some(false),
+        _ => None,
+    }
 }
 
 /// Pools shared by every instance of every component of the app, keyed by address.
@@ -60,7 +90,10 @@ impl PgPools {
             .get()
             .await
             .map_err(|e| PgError::ConnectionFailed(format!("{e}")))?;
-        Ok(PgConnection { client })
+        Ok(PgConnection {
+            client: Some(client),
+            in_transaction: Default::default(),
+        })
     }
 
     fn pool(&self, address: &str, mut config: tokio_postgres::Config) -> Result<Pool, PgError> {
@@ -96,22 +129,32 @@ impl PgPools {
 }
 
 impl PgConnection {
+    fn client(&self, statement: &str) -> Result<&deadpool_postgres::Object, PgError> {
+        if let Some(open) = transaction_effect(statement) {
+            self.in_transaction
+                .store(open, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.client
+            .as_ref()
+            .ok_or_else(|| PgError::ConnectionFailed("connection closed".into()))
+    }
+
     pub async fn query(
         &self,
         statement: &str,
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, PgError> {
+        let client = self.client(statement)?;
         let params = to_params(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = params
             .iter()
             .map(|p| p.as_ref() as &(dyn ToSql + Sync))
             .collect();
-        let stmt = self
-            .client
+        let stmt = client
             .prepare_cached(statement)
             .await
             .map_err(query_error)?;
-        let rows = self.client.query(&stmt, &refs).await.map_err(query_error)?;
+        let rows = client.query(&stmt, &refs).await.map_err(query_error)?;
         let columns: Vec<Column> = stmt
             .columns()
             .iter()
@@ -136,6 +179,7 @@ impl PgConnection {
         statement: &str,
         params: Vec<ParameterValue>,
     ) -> Result<u64, PgError> {
+        let client = self.client(statement)?;
         let params = to_params(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = params
             .iter()
@@ -143,18 +187,13 @@ impl PgConnection {
             .collect();
         if params.is_empty() {
             // Transaction control and DDL go through the simple path, like Spin's execute.
-            return self
-                .client
-                .execute(statement, &[])
-                .await
-                .map_err(query_error);
+            return client.execute(statement, &[]).await.map_err(query_error);
         }
-        let stmt = self
-            .client
+        let stmt = client
             .prepare_cached(statement)
             .await
             .map_err(query_error)?;
-        self.client.execute(&stmt, &refs).await.map_err(query_error)
+        client.execute(&stmt, &refs).await.map_err(query_error)
     }
 }
 
@@ -353,3 +392,25 @@ fn value(row: &tokio_postgres::Row, i: usize, t: &Type) -> Result<DbValue, PgErr
 // Keep the generated module referenced so rustdoc links resolve.
 #[allow(unused_imports)]
 use pgw as _;
+
+#[cfg(test)]
+mod tests {
+    use super::transaction_effect;
+
+    #[test]
+    fn transaction_control_statements_are_recognised() {
+        let cases = [
+            ("BEGIN", Some(true)),
+            ("  begin isolation level serializable", Some(true)),
+            ("START TRANSACTION", Some(true)),
+            ("COMMIT", Some(false)),
+            ("rollback", Some(false)),
+            ("END", Some(false)),
+            ("SELECT 1", None),
+            ("UPDATE posts SET status = 'begin'", None),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(transaction_effect(sql), expected, "{sql}");
+        }
+    }
+}

@@ -54,16 +54,15 @@ pub fn save(kv: &Kv, state: &str, pending: &Pending) -> Result<(), AppError> {
     kv.set_raw(&format!("{NAMESPACE}:{state}"), &bytes)
 }
 
-/// Takes a state exactly once. Expired, replayed, unknown or foreign states are refused.
-/// The winner is the caller whose compare-and-swap replaced the pending value itself; the key
-/// is then deleted, so a replay finds nothing.
-pub fn take(
-    kv: &Kv,
-    state: &str,
-    user_id: &str,
-    workspace_id: &str,
-    now_ms: i64,
-) -> Result<(Pending, Secret<String>), Refusal> {
+/// Takes a state exactly once. Expired, replayed or unknown states are refused. The winner is
+/// the caller whose compare-and-swap replaced the pending value itself; the key is then
+/// deleted, so a replay finds nothing. The caller checks who the state is bound to
+/// ([`check`]): the callback arrives from the user's browser, usually without our token.
+pub fn take(kv: &Kv, state: &str, now_ms: i64) -> Result<Pending, Refusal> {
+    let well_formed = state.len() == 64 && state.bytes().all(|b| b.is_ascii_hexdigit());
+    if !well_formed {
+        return Err(Refusal::Unknown);
+    }
     let key = format!("{NAMESPACE}:{state}");
     if kv.get_raw(&key).map_err(|_| Refusal::Unknown)?.is_none() {
         return Err(Refusal::Unknown);
@@ -83,9 +82,16 @@ pub fn take(
     };
     // Best effort: a leftover marker is refused as a replay anyway.
     let _ = kv.delete(&key);
-    check(&pending, user_id, workspace_id, now_ms)?;
-    let verifier = Secret::new(pending.verifier.clone());
-    Ok((pending, verifier))
+    if now_ms >= pending.expires_at {
+        return Err(Refusal::Expired);
+    }
+    Ok(pending)
+}
+
+impl Pending {
+    pub fn verifier(&self) -> Secret<String> {
+        Secret::new(self.verifier.clone())
+    }
 }
 
 #[cfg(test)]

@@ -88,7 +88,12 @@ pub fn guard(
     let workspace = match access {
         Access::Public | Access::User => None,
         Access::Member(_) | Access::MemberOrSelf(_) => {
-            let selected = match ctx.param("id") {
+            // `:id` names the workspace only on workspace routes (elsewhere it is an account,
+            // a post, …); other routes act in `X-Workspace-ID` or the default workspace.
+            let workspace_param = ctx
+                .param("id")
+                .filter(|_| ctx.route.starts_with("/api/workspaces/"));
+            let selected = match workspace_param {
                 Some(id) => {
                     let ws = Uuid::parse_str(id).map_err(|_| AppError::not_found("Workspace"))?;
                     crate::workspaces::role_of(db, ws, user.id)?.map(|r| (ws, r))

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Accounts figures for BENCHMARKS.md: GET /api/accounts?limit=100 (first page and a deep page)
+# with 10,000 accounts in one workspace, at 16 and 64 connections, beside GET /api/version and
+# GET /api/auth/profile in the same run. Needs wrk, PostgreSQL on 127.0.0.1:5432 and the
+# release build (`make build`).
+# Usage: scripts/bench-accounts.sh [duration-seconds] [accounts]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR="${1:-10}"
+N="${2:-10000}"
+XMP_BIN="${XMP_BIN:-target/release/xmp}"
+PORT=3903
+DB=xmp_bench_accounts
+ADMIN="postgres://postgres@127.0.0.1:5432/postgres"
+command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
+
+psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+URL="postgres://postgres@127.0.0.1:5432/$DB"
+"$XMP_BIN" migrate --database-url "$URL" >/dev/null
+export SPIN_VARIABLE_DATABASE_URL="$URL"
+export SPIN_VARIABLE_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef"
+export SPIN_VARIABLE_ENCRYPTION_KEY="YmVuY2gtZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMhISE="
+export SPIN_VARIABLE_API_RATE_LIMIT=100000000
+STATE="$(mktemp -d)"
+trap 'kill $XMP 2>/dev/null || true; rm -rf "$STATE"' EXIT
+
+"$XMP_BIN" up --listen 127.0.0.1:$PORT --state-dir "$STATE" > "$STATE/xmp.log" 2>&1 &
+XMP=$!
+until curl -sf -o /dev/null "127.0.0.1:$PORT/api/version"; do sleep 0.05; done
+BASE="http://127.0.0.1:$PORT"
+TOKEN=$(curl -s -H 'content-type: application/json' \
+  -d '{"email":"bench@example.com","password":"bench passphrase 42","name":"Bench"}' \
+  "$BASE/api/auth/register" | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+[[ "$TOKEN" == ey* ]] || { echo "register failed: $TOKEN" >&2; exit 1; }
+
+# N accounts in the user's workspace, as the connect flow writes them (sealed-size credentials).
+psql "$URL" -q <<SQL
+INSERT INTO x_accounts (id, workspace_id, x_user_id, username, display_name, auth_kind,
+  credentials, key_id, scopes, token_expires_at, last_refreshed_at, status, timezone,
+  posting_slots, created_at)
+SELECT gen_random_uuid(), w.id, (1700000000000000000 + i)::text, 'brand_' || i, 'Brand ' || i,
+  'oauth2', 'v1.0123abcd.' || repeat('x', 220), '0123abcd',
+  'tweet.read tweet.write users.read like.write media.write offline.access',
+  now() + interval '2 hours', now(), CASE WHEN i % 10 = 0 THEN 'paused' ELSE 'active' END,
+  'America/New_York', '[{"day":"mon","time":"09:30"},{"day":"wed","time":"17:00"}]',
+  now() - i * interval '1 second'
+FROM workspaces w, generate_series(1, $N) i;
+VACUUM ANALYZE x_accounts;
+SQL
+echo "accounts in the workspace: $(psql "$URL" -tAc 'SELECT count(*) FROM x_accounts')"
+cat > "$STATE/auth.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+LUA
+CURSOR=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/accounts?limit=100" \
+  | sed -E 's/.*"nextCursor":"([^"]+)".*/\1/')
+for _ in $(seq 1 49); do
+  CURSOR=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/accounts?limit=100&cursor=$CURSOR" \
+    | sed -E 's/.*"nextCursor":"([^"]+)".*/\1/')
+done
+BYTES=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/accounts?limit=100" | wc -c)
+echo "first page: $BYTES bytes"
+
+run_wrk() { # path connections [script]
+  local out rps p50 p99 non2xx
+  out=$(wrk -t 2 -c "$2" -d "${DUR}s" --latency ${3:+-s "$3"} "$BASE$1")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  printf '| %-40s | %5s | %9s | %8s | %8s | %s\n' "${4:-$1}" "$2" "$rps" "$p50" "$p99" "${non2xx:+non-2xx: $non2xx}"
+}
+
+echo "## HTTP (wrk, ${DUR}s each)"
+echo "| route | conns | req/s | p50 | p99 |"
+for c in 16 64; do
+  run_wrk /api/version "$c"
+  run_wrk /api/auth/profile "$c" "$STATE/auth.lua"
+  run_wrk "/api/accounts?limit=100" "$c" "$STATE/auth.lua"
+  run_wrk "/api/accounts?limit=100&cursor=$CURSOR" "$c" "$STATE/auth.lua" "/api/accounts?limit=100&cursor=(page 51)"
+  run_wrk "/api/accounts?limit=100&status=paused" "$c" "$STATE/auth.lua"
+done
