@@ -1,0 +1,4 @@
+//! Posts: the pure domain logic of composing, importing and queueing posts. Nothing here talks
+//! HTTP or SQL at run time; the tweets component and the scheduler build on it.
+
+pub mod text;
