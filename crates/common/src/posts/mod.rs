@@ -2,3 +2,4 @@
 //! HTTP or SQL at run time; the tweets component and the scheduler build on it.
 
 pub mod text;
+pub mod media;
