@@ -1,5 +1,6 @@
 //! Posts: the pure domain logic of composing, importing and queueing posts. Nothing here talks
 //! HTTP or SQL at run time; the tweets component and the scheduler build on it.
 
-pub mod text;
+pub mod compose;
 pub mod media;
+pub mod text;
