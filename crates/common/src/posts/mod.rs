@@ -5,4 +5,5 @@ pub mod bulk;
 pub mod compose;
 pub mod csv;
 pub mod media;
+pub mod queue;
 pub mod text;
