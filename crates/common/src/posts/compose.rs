@@ -328,7 +328,7 @@ fn check_poll(errs: &mut Errors, poll: &PollRequest) -> Option<Poll> {
             "must be 5 to 10080 minutes (7 days)",
         );
     }
-    (errs.0.len() == before).then(|| Poll {
+    (errs.0.len() == before).then_some(Poll {
         options,
         duration_minutes: poll.duration_minutes as u32,
     })
