@@ -237,6 +237,22 @@ impl AppError {
         )
     }
 
+    /// 415 for an upload whose bytes are not a supported format, or are not the format its
+    /// declared `Content-Type` claims (a spoofed type).
+    pub fn media_rejected(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::UnsupportedMediaType, "MEDIA_002", message)
+    }
+
+    /// 413 for media over X's size limit for its kind (not the request-body limit).
+    pub fn media_too_large(kind: &str, limit_bytes: u64) -> Self {
+        Self::new(
+            ErrorKind::PayloadTooLarge,
+            "PAYLOAD_002",
+            format!("{kind} files may be at most {limit_bytes} bytes"),
+        )
+        .with_details(json!({ "limitBytes": limit_bytes }))
+    }
+
     pub fn unavailable(code: &'static str, cause: impl fmt::Display) -> Self {
         Self::new(ErrorKind::ServiceUnavailable, code, "").with_cause(cause)
     }

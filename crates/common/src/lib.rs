@@ -17,6 +17,7 @@ pub mod identity;
 pub mod kv;
 pub mod log;
 pub mod openapi;
+pub mod posts;
 pub mod ratelimit;
 pub mod users;
 pub mod workspaces;

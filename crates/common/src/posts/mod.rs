@@ -1,0 +1,9 @@
+//! Posts: the pure domain logic of composing, importing and queueing posts. Nothing here talks
+//! HTTP or SQL at run time; the tweets component and the scheduler build on it.
+
+pub mod bulk;
+pub mod compose;
+pub mod csv;
+pub mod media;
+pub mod queue;
+pub mod text;
