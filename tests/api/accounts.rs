@@ -20,8 +20,13 @@ pub struct AccountsTest {
 
 impl AccountsTest {
     pub async fn start() -> AccountsTest {
-        let sim = Sim::start(SimConfig::ephemeral()).await.expect("start xsim");
-        sim.state().inner.lock().add_user(OTHER, "second_brand", "Second Brand", 0);
+        let sim = Sim::start(SimConfig::ephemeral())
+            .await
+            .expect("start xsim");
+        sim.state()
+            .inner
+            .lock()
+            .add_user(OTHER, "second_brand", "Second Brand", 0);
         let app = Setup::app()
             .var("x_api_base_url", &sim.base_url())
             .var("x_client_id", xsim::DEFAULT_CLIENT_ID)
@@ -39,7 +44,13 @@ impl AccountsTest {
         self.sim.state()
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: &str, body: Option<&Value>) -> Resp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Resp {
         self.app.authed(method, path, token, body, &[]).await
     }
 
@@ -63,7 +74,12 @@ impl AccountsTest {
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status().as_u16(), 302, "consent: {:?}", resp.text().await);
+        assert_eq!(
+            resp.status().as_u16(),
+            302,
+            "consent: {:?}",
+            resp.text().await
+        );
         let location = resp.headers()["location"].to_str().unwrap().to_string();
         let path = location
             .strip_prefix(&self.app.address)
@@ -209,8 +225,14 @@ async fn connecting_through_x_creates_the_account_and_connecting_the_same_user_a
         query_param(&url, "code_challenge_method").as_deref(),
         Some("S256")
     );
-    assert_eq!(query_param(&url, "state").as_deref(), started["state"].as_str());
-    assert!(callback.starts_with("/api/accounts/oauth/callback?"), "{callback}");
+    assert_eq!(
+        query_param(&url, "state").as_deref(),
+        started["state"].as_str()
+    );
+    assert!(
+        callback.starts_with("/api/accounts/oauth/callback?"),
+        "{callback}"
+    );
     assert_eq!(first.status, 201, "{}", first.text);
     let account = &first.json()["data"]["account"];
     assert_eq!(account["username"], xsim::DEFAULT_USERNAME);
@@ -225,8 +247,14 @@ async fn connecting_through_x_creates_the_account_and_connecting_the_same_user_a
     let items = list.json()["data"]["items"].clone();
     assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
     let actions = t.audit_actions().await;
-    assert!(actions.contains(&"account.connected".to_string()), "{actions:?}");
-    assert!(actions.contains(&"account.reconnected".to_string()), "{actions:?}");
+    assert!(
+        actions.contains(&"account.connected".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"account.reconnected".to_string()),
+        "{actions:?}"
+    );
 }
 
 #[tokio::test]
@@ -257,7 +285,11 @@ async fn a_tampered_expired_or_replayed_state_is_refused_and_creates_nothing() {
         .get_multiplexed_async_connection()
         .await
         .unwrap();
-    let stored: String = redis::cmd("GET").arg(&key).query_async(&mut redis).await.unwrap();
+    let stored: String = redis::cmd("GET")
+        .arg(&key)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
     let mut pending: Value = serde_json::from_str(&stored).unwrap();
     pending["expires_at"] = json!(1_000);
     let _: () = redis::cmd("SET")
@@ -284,7 +316,11 @@ async fn a_tampered_expired_or_replayed_state_is_refused_and_creates_nothing() {
         let err = assert_error_envelope(resp, 400, "VALIDATION_ERROR");
         assert_eq!(err["code"], "ACCT_STATE", "{why}: {err}");
     }
-    assert_eq!(genuine.status, 201, "the untouched flow still works: {}", genuine.text);
+    assert_eq!(
+        genuine.status, 201,
+        "the untouched flow still works: {}",
+        genuine.text
+    );
     assert_eq!(
         t.count_rows("SELECT count(*) FROM x_accounts").await,
         1,
@@ -299,10 +335,7 @@ async fn a_code_issued_for_another_pkce_challenge_is_refused_by_x_and_creates_no
     let started = t.start_connect(&t.token).await;
     let url = started["authorizeUrl"].as_str().unwrap();
     let challenge = query_param(url, "code_challenge").unwrap();
-    let forged = url.replace(
-        &challenge,
-        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-    );
+    let forged = url.replace(&challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     let callback = t.consent(&forged, ME).await;
 
     // Act
@@ -330,15 +363,22 @@ async fn oauth1_credentials_are_checked_at_x_and_rejected_ones_get_a_clear_422()
 
     // Act
     let wrong = t
-        .call(Method::POST, "/api/accounts", &t.token, Some(&body("not-the-secret")))
+        .call(
+            Method::POST,
+            "/api/accounts",
+            &t.token,
+            Some(&body("not-the-secret")),
+        )
         .await;
     let unknown_field = t
         .call(
             Method::POST,
             "/api/accounts",
             &t.token,
-            Some(&json!({ "apiKey": "k", "apiSecret": "s", "accessToken": "t",
-                          "accessTokenSecret": "x", "extra": 1 })),
+            Some(
+                &json!({ "apiKey": "k", "apiSecret": "s", "accessToken": "t",
+                          "accessTokenSecret": "x", "extra": 1 }),
+            ),
         )
         .await;
     let empty = t
@@ -356,7 +396,11 @@ async fn oauth1_credentials_are_checked_at_x_and_rejected_ones_get_a_clear_422()
     // Assert
     let err = assert_error_envelope(&wrong, 422, "VALIDATION_ERROR");
     assert_eq!(err["code"], "ACCT_CREDENTIALS", "{err}");
-    assert!(unknown_field.status == 400 || unknown_field.status == 422, "{}", unknown_field.text);
+    assert!(
+        unknown_field.status == 400 || unknown_field.status == 422,
+        "{}",
+        unknown_field.text
+    );
     assert_error_envelope(&empty, 422, "VALIDATION_ERROR");
     assert_eq!(good.status, 201, "{}", good.text);
     let account = &good.json()["data"]["account"];
@@ -405,9 +449,17 @@ async fn settings_are_validated_all_together_and_applied_only_when_all_are_valid
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["timezone", "dailyPostCap", "postingSlots"], "{err}");
+    assert_eq!(
+        fields,
+        ["timezone", "dailyPostCap", "postingSlots"],
+        "{err}"
+    );
     assert_eq!(after_bad["label"], Value::Null, "nothing was written");
-    assert!(unknown.status == 400 || unknown.status == 422, "{}", unknown.text);
+    assert!(
+        unknown.status == 400 || unknown.status == 422,
+        "{}",
+        unknown.text
+    );
     assert_eq!(good.status, 200, "{}", good.text);
     let data = good.json()["data"].clone();
     assert_eq!(data["label"], "Brand");
@@ -490,7 +542,11 @@ async fn another_workspaces_account_is_not_found_on_every_route() {
     let token = stranger["accessToken"].as_str().unwrap();
     let routes = [
         (Method::GET, format!("/api/accounts/{id}"), None),
-        (Method::PATCH, format!("/api/accounts/{id}"), Some(json!({ "label": "mine" }))),
+        (
+            Method::PATCH,
+            format!("/api/accounts/{id}"),
+            Some(json!({ "label": "mine" })),
+        ),
         (Method::DELETE, format!("/api/accounts/{id}"), None),
         (Method::POST, format!("/api/accounts/{id}/switch"), None),
         (Method::GET, format!("/api/accounts/{id}/health"), None),
@@ -501,7 +557,11 @@ async fn another_workspaces_account_is_not_found_on_every_route() {
     for (method, path, body) in routes {
         let resp = t.call(method.clone(), &path, token, body.as_ref()).await;
         assert_error_envelope(&resp, 404, "NOT_FOUND");
-        assert!(!resp.text.contains(xsim::DEFAULT_USERNAME), "{method} {path}: {}", resp.text);
+        assert!(
+            !resp.text.contains(xsim::DEFAULT_USERNAME),
+            "{method} {path}: {}",
+            resp.text
+        );
     }
     let list = t.app.auth_get("/api/accounts", token).await;
     assert_eq!(list.json()["data"]["items"], json!([]));
@@ -524,18 +584,29 @@ async fn viewers_and_editors_read_accounts_but_cannot_connect_change_or_delete_t
         // Act
         let read = t.app.auth_get("/api/accounts", token).await;
         let one = t.app.auth_get(&format!("/api/accounts/{id}"), token).await;
-        let health = t.app.auth_get(&format!("/api/accounts/{id}/health"), token).await;
+        let health = t
+            .app
+            .auth_get(&format!("/api/accounts/{id}/health"), token)
+            .await;
         let switch = t
-            .call(Method::POST, &format!("/api/accounts/{id}/switch"), token, None)
+            .call(
+                Method::POST,
+                &format!("/api/accounts/{id}/switch"),
+                token,
+                None,
+            )
             .await;
         let denied = [
-            t.call(Method::POST, "/api/accounts/connect", token, None).await,
+            t.call(Method::POST, "/api/accounts/connect", token, None)
+                .await,
             t.call(
                 Method::POST,
                 "/api/accounts",
                 token,
-                Some(&json!({ "apiKey": "a", "apiSecret": "b", "accessToken": "c",
-                              "accessTokenSecret": "d" })),
+                Some(
+                    &json!({ "apiKey": "a", "apiSecret": "b", "accessToken": "c",
+                              "accessTokenSecret": "d" }),
+                ),
             )
             .await,
             t.call(
@@ -547,8 +618,13 @@ async fn viewers_and_editors_read_accounts_but_cannot_connect_change_or_delete_t
             .await,
             t.call(Method::DELETE, &format!("/api/accounts/{id}"), token, None)
                 .await,
-            t.call(Method::POST, &format!("/api/accounts/{id}/refresh"), token, None)
-                .await,
+            t.call(
+                Method::POST,
+                &format!("/api/accounts/{id}/refresh"),
+                token,
+                None,
+            )
+            .await,
         ];
 
         // Assert
@@ -636,17 +712,28 @@ async fn a_database_dump_contains_no_token_or_secret_in_clear_text() {
         .args(["--data-only", "--no-owner", &t.app.db.url])
         .output()
         .expect("pg_dump");
-    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
     let dump = String::from_utf8(dump.stdout).unwrap();
 
     // Assert
-    assert!(dump.contains(xsim::DEFAULT_USERNAME), "the dump has the accounts");
-    let secrets = access
-        .iter()
-        .chain(&refresh)
-        .chain([&creds.consumer_secret, &creds.access_token, &creds.access_token_secret]);
+    assert!(
+        dump.contains(xsim::DEFAULT_USERNAME),
+        "the dump has the accounts"
+    );
+    let secrets = access.iter().chain(&refresh).chain([
+        &creds.consumer_secret,
+        &creds.access_token,
+        &creds.access_token_secret,
+    ]);
     for secret in secrets {
-        assert!(!dump.contains(secret.as_str()), "a secret is in the dump in clear text");
+        assert!(
+            !dump.contains(secret.as_str()),
+            "a secret is in the dump in clear text"
+        );
     }
 }
 
@@ -680,12 +767,23 @@ async fn two_concurrent_refreshes_make_one_call_to_x_and_leave_one_valid_token_p
         .iter()
         .filter(|r| r.json()["data"]["refreshed"] == true)
         .count();
-    assert_eq!(refreshed, 1, "one refresh did the work: {} / {}", a.text, b.text);
+    assert_eq!(
+        refreshed, 1,
+        "one refresh did the work: {} / {}",
+        a.text, b.text
+    );
     assert_eq!(calls, 1, "one call to X's token endpoint");
     let health = verified.json()["data"].clone();
-    assert_eq!(health["verified"]["ok"], true, "the stored access token works: {health}");
+    assert_eq!(
+        health["verified"]["ok"], true,
+        "the stored access token works: {health}"
+    );
     assert_eq!(health["status"], "active");
-    assert_eq!(later.status, 200, "the stored refresh token works: {}", later.text);
+    assert_eq!(
+        later.status, 200,
+        "the stored refresh token works: {}",
+        later.text
+    );
     assert_eq!(later.json()["data"]["refreshed"], true);
     // Earlier access tokens stay valid until they expire, as at X; refresh tokens rotate.
     let (_, refresh) = t.live_tokens(ME);
@@ -702,7 +800,12 @@ async fn a_token_revoked_at_x_turns_the_account_needs_reauth_but_a_transient_fai
     // Act: X is down for one refresh.
     t.fault("POST", "/2/oauth2/token", FaultKind::Status, 503, 0);
     let transient = t
-        .call(Method::POST, &format!("/api/accounts/{id}/refresh"), &t.token, None)
+        .call(
+            Method::POST,
+            &format!("/api/accounts/{id}/refresh"),
+            &t.token,
+            None,
+        )
         .await;
     let after_transient = t.account(id).await;
     // Then the user revokes the app at X.
@@ -716,15 +819,27 @@ async fn a_token_revoked_at_x_turns_the_account_needs_reauth_but_a_transient_fai
         .auth_get(&format!("/api/accounts/{id}/health"), &t.token)
         .await;
     let refresh_again = t
-        .call(Method::POST, &format!("/api/accounts/{id}/refresh"), &t.token, None)
+        .call(
+            Method::POST,
+            &format!("/api/accounts/{id}/refresh"),
+            &t.token,
+            None,
+        )
         .await;
     let reconnected = t.connected(ME).await;
 
     // Assert
     assert_eq!(transient.status, 502, "{}", transient.text);
-    assert!(!transient.text.contains("503 Service"), "{}", transient.text);
+    assert!(
+        !transient.text.contains("503 Service"),
+        "{}",
+        transient.text
+    );
     assert_eq!(after_transient["status"], "active", "{after_transient}");
-    assert!(after_transient["lastError"].is_string(), "{after_transient}");
+    assert!(
+        after_transient["lastError"].is_string(),
+        "{after_transient}"
+    );
     assert_eq!(verified.status, 200, "{}", verified.text);
     assert_eq!(verified.json()["data"]["verified"]["ok"], false);
     let health = health.json()["data"].clone();
@@ -737,10 +852,17 @@ async fn a_token_revoked_at_x_turns_the_account_needs_reauth_but_a_transient_fai
         .iter()
         .map(|f| f["action"].as_str().unwrap())
         .collect();
-    assert_eq!(failures, ["account.needs_reauth", "account.refresh_failed"], "{health}");
+    assert_eq!(
+        failures,
+        ["account.needs_reauth", "account.refresh_failed"],
+        "{health}"
+    );
     let err = assert_error_envelope(&refresh_again, 409, "CONFLICT");
     assert_eq!(err["code"], "X_REAUTH");
-    assert_eq!(reconnected["status"], "active", "reconnecting reactivates it");
+    assert_eq!(
+        reconnected["status"], "active",
+        "reconnecting reactivates it"
+    );
     assert_eq!(reconnected["lastError"], Value::Null);
 }
 
@@ -754,23 +876,42 @@ async fn deleting_an_account_revokes_its_tokens_at_x() {
 
     // Act
     let deleted = t
-        .call(Method::DELETE, &format!("/api/accounts/{id}"), &t.token, None)
+        .call(
+            Method::DELETE,
+            &format!("/api/accounts/{id}"),
+            &t.token,
+            None,
+        )
         .await;
     let again = t
-        .call(Method::DELETE, &format!("/api/accounts/{id}"), &t.token, None)
+        .call(
+            Method::DELETE,
+            &format!("/api/accounts/{id}"),
+            &t.token,
+            None,
+        )
         .await;
 
     // Assert
     assert_eq!(deleted.status, 204, "{}", deleted.text);
-    assert_eq!(t.live_tokens(ME), (vec![], vec![]), "nothing valid left at X");
+    assert_eq!(
+        t.live_tokens(ME),
+        (vec![], vec![]),
+        "nothing valid left at X"
+    );
     assert_error_envelope(&again, 404, "NOT_FOUND");
-    assert!(t.audit_actions().await.contains(&"account.deleted".to_string()));
+    assert!(t
+        .audit_actions()
+        .await
+        .contains(&"account.deleted".to_string()));
 }
 
 #[tokio::test]
 async fn the_background_pass_refreshes_tokens_expiring_within_15_minutes_and_only_those() {
     // Arrange: three seeded accounts (the probe seals their tokens as the app does).
-    let sim = Sim::start(SimConfig::ephemeral()).await.expect("start xsim");
+    let sim = Sim::start(SimConfig::ephemeral())
+        .await
+        .expect("start xsim");
     let third: u64 = 1_700_000_000_000_000_888;
     {
         let mut inner = sim.state().inner.lock();
@@ -830,10 +971,16 @@ async fn the_background_pass_refreshes_tokens_expiring_within_15_minutes_and_onl
 
     // Act
     let first = app
-        .post_json("/probe/accounts/refresh-expiring", &json!({ "now_ms": now }))
+        .post_json(
+            "/probe/accounts/refresh-expiring",
+            &json!({ "now_ms": now }),
+        )
         .await;
     let second = app
-        .post_json("/probe/accounts/refresh-expiring", &json!({ "now_ms": now }))
+        .post_json(
+            "/probe/accounts/refresh-expiring",
+            &json!({ "now_ms": now }),
+        )
         .await;
 
     // Assert
@@ -854,4 +1001,83 @@ async fn the_background_pass_refreshes_tokens_expiring_within_15_minutes_and_onl
     assert_eq!(later, now + 2 * 3_600_000, "not due, not touched");
     let (_, revoked_status) = expiry(ids[2].clone()).await;
     assert_eq!(revoked_status, "needs_reauth");
+}
+
+#[tokio::test]
+async fn deleting_an_account_with_scheduled_posts_needs_force_which_cancels_them() {
+    // Arrange
+    let t = AccountsTest::start().await;
+    let account = t.connected(ME).await;
+    let id = account["id"].as_str().unwrap();
+    let ws = t.workspace_id().await;
+    let db = t.app.db.client().await;
+    db.execute(
+        "INSERT INTO posts (id, workspace_id, account_id, content, thread_id, status,
+           scheduled_at, normalized_text_hash)
+         SELECT p, $1::text::uuid, $2::text::uuid, 'post ' || i, p, s,
+                now() + interval '1 hour', repeat('a', 64)
+         FROM (SELECT gen_random_uuid() AS p, i,
+                      CASE WHEN i <= 2 THEN 'scheduled' ELSE 'draft' END AS s
+               FROM generate_series(1, 3) i) x",
+        &[&ws, &id],
+    )
+    .await
+    .unwrap();
+
+    // Act
+    let refused = t
+        .call(
+            Method::DELETE,
+            &format!("/api/accounts/{id}"),
+            &t.token,
+            None,
+        )
+        .await;
+    let bad_flag = t
+        .call(
+            Method::DELETE,
+            &format!("/api/accounts/{id}?force=yes"),
+            &t.token,
+            None,
+        )
+        .await;
+    let forced = t
+        .call(
+            Method::DELETE,
+            &format!("/api/accounts/{id}?force=true"),
+            &t.token,
+            None,
+        )
+        .await;
+
+    // Assert
+    let err = assert_error_envelope(&refused, 409, "CONFLICT");
+    assert_eq!(err["code"], "ACCT_HAS_POSTS");
+    assert_eq!(err["details"]["scheduledPosts"], 2);
+    assert_error_envelope(&bad_flag, 422, "VALIDATION_ERROR");
+    assert_eq!(forced.status, 204, "{}", forced.text);
+    let statuses: Vec<(String, bool)> = db
+        .query(
+            "SELECT status, account_id IS NULL FROM posts ORDER BY content",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("cancelled".to_string(), true),
+            ("cancelled".to_string(), true),
+            ("draft".to_string(), true)
+        ],
+        "pending posts cancelled, history kept"
+    );
+    assert_eq!(
+        t.count_rows("SELECT count(*) FROM post_events WHERE kind = 'cancelled'")
+            .await,
+        2
+    );
 }

@@ -32,7 +32,16 @@ fn build_components() {
         // The same two builds as `make components` (auth uses the size profile).
         let builds: [&[&str]; 2] = [
             &["--release", "-p", "system", "-p", "probe"],
-            &["--profile", "release-small", "-p", "auth", "-p", "accounts"],
+            &[
+                "--profile",
+                "release-small",
+                "-p",
+                "auth",
+                "-p",
+                "accounts",
+                "-p",
+                "tweets",
+            ],
         ];
         for args in builds {
             let status = std::process::Command::new(env!("CARGO"))

@@ -381,7 +381,12 @@ async fn a_guest_that_traps_inside_a_transaction_leaves_nothing_open_or_committe
     // Act: several times, so that a pooled connection would be handed on.
     for _ in 0..3 {
         let resp = app
-            .request(reqwest::Method::POST, "/probe/pg/trap-in-transaction", &[], None)
+            .request(
+                reqwest::Method::POST,
+                "/probe/pg/trap-in-transaction",
+                &[],
+                None,
+            )
             .await;
         assert_eq!(resp.status, 500, "{}", resp.text);
     }
@@ -411,5 +416,8 @@ async fn a_guest_that_traps_inside_a_transaction_leaves_nothing_open_or_committe
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(idle_in_transaction, 0, "no session is left inside a transaction");
+    assert_eq!(
+        idle_in_transaction, 0,
+        "no session is left inside a transaction"
+    );
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod host;
 mod migrations;
 mod pipeline;
+mod posts;
 mod system;
 mod workspaces;
 mod x_client;

@@ -150,6 +150,21 @@ pub const TABLE: &[(Method, &str, Access)] = &[
         "/api/accounts/:id/refresh",
         Access::Member(Role::Admin),
     ),
+    // Posts: viewers read; editors and above write.
+    (Method::Post, "/api/tweets", Access::Member(Role::Editor)),
+    (Method::Get, "/api/tweets", Access::Member(Role::Viewer)),
+    (
+        Method::Post,
+        "/api/tweets/validate",
+        Access::Member(Role::Viewer),
+    ),
+    (Method::Get, "/api/tweets/:id", Access::Member(Role::Viewer)),
+    (Method::Put, "/api/tweets/:id", Access::Member(Role::Editor)),
+    (
+        Method::Delete,
+        "/api/tweets/:id",
+        Access::Member(Role::Editor),
+    ),
 ];
 
 /// The access rule of a route, or `None` when the table does not know it (deny by default).

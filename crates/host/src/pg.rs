@@ -34,7 +34,10 @@ impl Drop for PgConnection {
     /// transaction (and its row locks) to the next request: such a connection is closed
     /// instead of pooled, and PostgreSQL rolls the transaction back.
     fn drop(&mut self) {
-        if self.in_transaction.load(std::sync::atomic::Ordering::Relaxed) {
+        if self
+            .in_transaction
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
             if let Some(client) = self.client.take() {
                 drop(deadpool_postgres::Object::take(client));
             }

@@ -23,7 +23,6 @@ use uuid::Uuid;
 /// The key-value namespace of connect flows.
 pub const KV_NAMESPACE: &str = "accounts";
 
-
 fn workspace(caller: &Caller) -> Result<Uuid, AppError> {
     caller
         .workspace_id()
@@ -54,7 +53,12 @@ pub fn connect(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError>
             expires_at,
         },
     )?;
-    let url = app.authorize_url(&redirect_uri, &state, &pkce.challenge, crate::x::oauth2::SCOPES);
+    let url = app.authorize_url(
+        &redirect_uri,
+        &state,
+        &pkce.challenge,
+        crate::x::oauth2::SCOPES,
+    );
     audit::record(
         &env.db,
         &env.meta,

@@ -369,9 +369,9 @@ pub fn update(db: &Db, ws: Uuid, id: Uuid, s: &Settings) -> Result<String, AppEr
             "UPDATE x_accounts SET
                label = CASE WHEN $3 THEN $4 ELSE label END,
                timezone = COALESCE($5, timezone),
-               posting_slots = COALESCE($6::jsonb, posting_slots),
+               posting_slots = COALESCE($6::text::jsonb, posting_slots),
                status = $7,
-               daily_post_cap = CASE WHEN $8 THEN $9::int4 ELSE daily_post_cap END
+               daily_post_cap = CASE WHEN $8 THEN $9::int8::int4 ELSE daily_post_cap END
              WHERE workspace_id = $1::uuid AND id = $2::uuid",
             &[
                 Param::Uuid(ws.to_string()),

@@ -78,6 +78,11 @@ impl Ctx {
     /// Parses a JSON body: 415 unless the content type is JSON, 413 past the configured limit,
     /// 400 for malformed JSON (with the position), 422 for the wrong shape.
     pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, AppError> {
+        Ok(self.json_and_bytes().await?.0)
+    }
+
+    /// [`Ctx::json`], also answering the body's bytes (for request fingerprints).
+    pub async fn json_and_bytes<T: DeserializeOwned>(&mut self) -> Result<(T, Vec<u8>), AppError> {
         let is_json = self.header("content-type").is_some_and(|ct| {
             let mime = ct
                 .split(';')
@@ -96,7 +101,7 @@ impl Ctx {
         if bytes.is_empty() {
             return Err(AppError::bad_request("VAL_005", "A JSON body is required"));
         }
-        Ok(serde_json::from_slice(&bytes)?)
+        Ok((serde_json::from_slice(&bytes)?, bytes))
     }
 }
 

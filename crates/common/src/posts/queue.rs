@@ -25,7 +25,8 @@ use chrono::{DateTime, Utc};
 pub const HORIZON_DAYS: i64 = 56;
 
 /// Parameters: `$1` IANA zone (text), `$2` slots (jsonb, `[{"day":"mon","time":"09:30"}]`),
-/// `$3` now (int8, Unix seconds), `$4` taken instants (int8[], Unix seconds).
+/// `$3` now (int8, Unix seconds), `$4` the account id (uuid): its pending and published posts
+/// take their slots.
 /// Returns at most one row: `at` (int8, Unix seconds), never a raw `timestamptz` (Spin 3.x
 /// cannot decode one, see ARCHITECTURE.md). Weekdays match by `isodow`, Monday = 1, as
 /// `Weekday::iso` does.
@@ -40,14 +41,17 @@ WITH params AS (
                        interval '1 day') AS d
 ), candidates AS (
   SELECT (days.day + (slot->>'time')::time) AT TIME ZONE params.tz AS at
-  FROM params, days, jsonb_array_elements($2::jsonb) AS slot
+  FROM params, days, jsonb_array_elements($2::text::jsonb) AS slot
   WHERE extract(isodow FROM days.day)
         = array_position(ARRAY['mon','tue','wed','thu','fri','sat','sun'], slot->>'day')
 )
 SELECT extract(epoch FROM at)::int8 AS at
 FROM candidates, params
 WHERE at > params.now_at
-  AND NOT (extract(epoch FROM at)::int8 = ANY ($4::int8[]))
+  AND NOT EXISTS (SELECT 1 FROM posts p
+                  WHERE p.account_id = $4::uuid AND p.thread_position = 0
+                    AND p.status IN ('scheduled', 'publishing', 'published')
+                    AND p.scheduled_at = candidates.at)
 ORDER BY at
 LIMIT 1";
 
