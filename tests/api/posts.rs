@@ -663,3 +663,204 @@ async fn a_paused_account_cannot_get_scheduled_posts_but_keeps_drafts() {
         p.account.as_str()
     );
 }
+
+#[tokio::test]
+async fn a_bulk_import_is_all_or_nothing_with_errors_by_row() {
+    // Arrange
+    let p = PostsTest::start().await;
+    let (a, b, c) = (in_hours(2), in_hours(30), in_hours(60));
+    let good_csv = format!(
+        "content,accountId,scheduledAt\r\n\"Hello, world\",{acc},{a}\r\n\"She said \"\"hi\"\"\",{acc},{b}\r\nThird,{acc},{c}\r\n",
+        acc = p.account
+    );
+    let bad_csv = format!(
+        "content,accountId,scheduledAt\nfine,{acc},{a}\n{long},{acc},{b}\nalso fine,{acc},2020-01-01T00:00:00Z\n",
+        acc = p.account,
+        long = "x".repeat(281)
+    );
+    let duplicate_json = json!([
+        { "content": "Same words", "accountId": p.account, "scheduledAt": a },
+        { "content": "Same words", "accountId": p.account, "scheduledAt": in_hours(3) },
+    ]);
+    let import = |body: String, content_type: &'static str| {
+        let p = &p;
+        async move {
+            let bearer = format!("Bearer {}", p.t.token);
+            p.t.app
+                .request(
+                    Method::POST,
+                    "/api/tweets/bulk",
+                    &[
+                        ("authorization", bearer.as_str()),
+                        ("content-type", content_type),
+                    ],
+                    Some(body.into_bytes()),
+                )
+                .await
+        }
+    };
+
+    // Act
+    let bad = import(bad_csv, "text/csv").await;
+    let duplicates = import(duplicate_json.to_string(), "application/json").await;
+    let after_failures = p.posts_count().await;
+    let good = import(good_csv, "text/csv; charset=utf-8").await;
+    let wrong_type = import("a,b".into(), "text/plain").await;
+
+    // Assert
+    let err = assert_error_envelope(&bad, 422, "VALIDATION_ERROR");
+    let rows: Vec<i64> = err["details"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["row"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rows, [2, 3], "{err}");
+    let err = assert_error_envelope(&duplicates, 422, "VALIDATION_ERROR");
+    assert_eq!(err["details"]["errors"][0]["row"], 2, "{err}");
+    assert_eq!(err["details"]["errors"][0]["code"], "POST_DUPLICATE");
+    assert_eq!(after_failures, 0, "a failed import changes nothing");
+    assert_eq!(good.status, 201, "{}", good.text);
+    assert_eq!(good.json()["data"]["created"], 3);
+    assert_eq!(p.posts_count().await, 3);
+    let list = p.t.app.auth_get("/api/tweets", &p.t.token).await.json()["data"]["items"].clone();
+    let contents: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["content"].as_str().unwrap())
+        .collect();
+    assert!(contents.contains(&"She said \"hi\""), "{contents:?}");
+    assert!(contents.contains(&"Hello, world"), "{contents:?}");
+    assert_error_envelope(&wrong_type, 415, "UNSUPPORTED_MEDIA_TYPE");
+}
+
+#[tokio::test]
+async fn likes_and_reposts_run_at_x_now_or_are_stored_for_later_and_are_listed() {
+    // Arrange: a post published by another X user, and one of ours marked published.
+    let p = PostsTest::start().await;
+    let other =
+        p.t.st()
+            .issue_user_token(1_700_000_000_000_000_777, None, None)
+            .unwrap();
+    let x_post: Value = reqwest::Client::new()
+        .post(format!("{}/2/tweets", p.t.sim.base_url()))
+        .bearer_auth(&other.access_token)
+        .json(&json!({ "text": "worth a like" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let x_id = x_post["data"]["id"].as_str().unwrap().to_string();
+    let ours = p
+        .created(&json!({ "content": "ours", "accountId": p.account }))
+        .await;
+    let ours_id = ours["id"].as_str().unwrap();
+    let db = p.t.app.db.client().await;
+    let unpublished_like =
+        p.t.call(
+            Method::POST,
+            &format!("/api/tweets/{ours_id}/like"),
+            &p.t.token,
+            None,
+        )
+        .await;
+    db.execute(
+        "UPDATE posts SET status = 'published', x_post_id = $2, published_at = now()
+         WHERE id = $1::text::uuid",
+        &[&ours_id, &x_id],
+    )
+    .await
+    .unwrap();
+
+    // Act
+    let like =
+        p.t.call(
+            Method::POST,
+            &format!("/api/tweets/{ours_id}/like"),
+            &p.t.token,
+            Some(&json!({ "accountId": p.account })),
+        )
+        .await;
+    let repost =
+        p.t.call(
+            Method::POST,
+            "/api/engagements",
+            &p.t.token,
+            Some(&json!({ "accountId": p.account, "action": "repost", "postId": x_id })),
+        )
+        .await;
+    let later =
+        p.t.call(
+            Method::POST,
+            "/api/engagements",
+            &p.t.token,
+            Some(
+                &json!({ "accountId": p.account, "action": "unlike", "postId": x_id,
+                          "scheduledAt": in_hours(1) }),
+            ),
+        )
+        .await;
+    let missing = p
+        .t
+        .call(
+            Method::POST,
+            "/api/engagements",
+            &p.t.token,
+            Some(&json!({ "accountId": p.account, "action": "like", "postId": "1234567890123456789" })),
+        )
+        .await;
+    let bad_action =
+        p.t.call(
+            Method::POST,
+            "/api/engagements",
+            &p.t.token,
+            Some(&json!({ "accountId": p.account, "action": "follow", "postId": x_id })),
+        )
+        .await;
+    let list =
+        p.t.app
+            .auth_get("/api/engagements?limit=10", &p.t.token)
+            .await;
+
+    // Assert
+    let err = assert_error_envelope(&unpublished_like, 409, "CONFLICT");
+    assert_eq!(err["code"], "POST_NOT_PUBLISHED");
+    assert_eq!(like.status, 201, "{}", like.text);
+    assert_eq!(like.json()["data"]["status"], "done");
+    assert_eq!(repost.status, 201, "{}", repost.text);
+    assert_eq!(later.status, 202, "{}", later.text);
+    assert_eq!(later.json()["data"]["status"], "scheduled");
+    assert_error_envelope(&missing, 404, "NOT_FOUND");
+    assert!(
+        bad_action.status == 400 || bad_action.status == 422,
+        "{}",
+        bad_action.text
+    );
+    let me: u64 = xsim::DEFAULT_USER_ID;
+    let x_id_num: u64 = x_id.parse().unwrap();
+    {
+        let inner = p.t.st().inner.lock();
+        assert!(inner.likes.contains(&(me, x_id_num)), "liked at X");
+        assert!(inner.retweets.contains(&(me, x_id_num)), "reposted at X");
+    }
+    let items = list.json()["data"]["items"].clone();
+    let statuses: Vec<(&str, &str)> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["action"].as_str().unwrap(), i["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("like", "failed"),
+            ("unlike", "scheduled"),
+            ("repost", "done"),
+            ("like", "done")
+        ],
+        "{items}"
+    );
+}

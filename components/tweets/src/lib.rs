@@ -4,7 +4,7 @@
 use common::auth::session::{self, with_rate_headers};
 use common::http::{serve, Ctx, Method, Reply, Router};
 use common::identity::Env;
-use common::posts::api;
+use common::posts::{api, engage};
 use common::AppError;
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
@@ -17,6 +17,11 @@ enum Route {
     Update,
     Delete,
     Validate,
+    Bulk,
+    Like,
+    Retweet,
+    Engage,
+    Engagements,
 }
 
 fn router() -> Router<Route> {
@@ -25,6 +30,11 @@ fn router() -> Router<Route> {
         .route(Post, "/api/tweets", Route::Create)
         .route(Get, "/api/tweets", Route::List)
         .route(Post, "/api/tweets/validate", Route::Validate)
+        .route(Post, "/api/tweets/bulk", Route::Bulk)
+        .route(Post, "/api/tweets/:id/like", Route::Like)
+        .route(Post, "/api/tweets/:id/retweet", Route::Retweet)
+        .route(Post, "/api/engagements", Route::Engage)
+        .route(Get, "/api/engagements", Route::Engagements)
         .route(Get, "/api/tweets/:id", Route::Get)
         .route(Put, "/api/tweets/:id", Route::Update)
         .route(Delete, "/api/tweets/:id", Route::Delete)
@@ -45,8 +55,37 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
         Route::Update => api::update(&env, &mut ctx, &caller).await,
         Route::Delete => api::delete(&env, &ctx, &caller).await,
         Route::Validate => api::validate(&env, &mut ctx, &caller).await,
+        Route::Bulk => api::bulk(&env, &mut ctx, &caller).await,
+        Route::Like | Route::Retweet => {
+            let action = match route {
+                Route::Like => engage::Action::Like,
+                _ => engage::Action::Repost,
+            };
+            let post = post_id(&ctx)?;
+            let body = if ctx.header("content-type").is_some() {
+                ctx.json().await?
+            } else {
+                engage::OnPostBody::default()
+            };
+            let (status, data) = engage::on_post(&env, &caller, post, action, body).await?;
+            Ok(Reply::with_status(status, data))
+        }
+        Route::Engage => {
+            let body = ctx.json().await?;
+            let (status, data) = engage::create(&env, &caller, body).await?;
+            Ok(Reply::with_status(status, data))
+        }
+        Route::Engagements => Ok(Reply::ok(engage::list(&env.db, &caller, |n| {
+            ctx.query_param(n)
+        })?)),
     };
     with_rate_headers(result, &caller.rate)
+}
+
+fn post_id(ctx: &Ctx) -> Result<uuid::Uuid, AppError> {
+    ctx.param("id")
+        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+        .ok_or_else(|| AppError::not_found("Post"))
 }
 
 fn now_ms() -> i64 {

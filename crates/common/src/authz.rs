@@ -165,6 +165,31 @@ pub const TABLE: &[(Method, &str, Access)] = &[
         "/api/tweets/:id",
         Access::Member(Role::Editor),
     ),
+    (
+        Method::Post,
+        "/api/tweets/bulk",
+        Access::Member(Role::Editor),
+    ),
+    (
+        Method::Post,
+        "/api/tweets/:id/like",
+        Access::Member(Role::Editor),
+    ),
+    (
+        Method::Post,
+        "/api/tweets/:id/retweet",
+        Access::Member(Role::Editor),
+    ),
+    (
+        Method::Post,
+        "/api/engagements",
+        Access::Member(Role::Editor),
+    ),
+    (
+        Method::Get,
+        "/api/engagements",
+        Access::Member(Role::Viewer),
+    ),
 ];
 
 /// The access rule of a route, or `None` when the table does not know it (deny by default).

@@ -482,3 +482,72 @@ pub async fn validate(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply
     data["fieldErrors"] = json!(field_errors);
     Ok(Reply::ok(data))
 }
+
+/// The largest import body: 500 posts of up to 280 weighted characters, with room for quoting.
+pub const BULK_MAX_BYTES: usize = 2 << 20;
+
+/// `POST /api/tweets/bulk`: up to 500 posts as a JSON array or CSV
+/// (`content,accountId,scheduledAt`), all or nothing. Every row is validated first; then each
+/// is placed (account, time or queue slot, duplicate rule) inside one transaction, so a row that
+/// cannot be placed rolls the whole import back and is reported with its row number.
+pub async fn bulk(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, AppError> {
+    let ws = workspace(caller)?;
+    let format = ctx
+        .header("content-type")
+        .and_then(super::bulk::Format::from_content_type)
+        .ok_or_else(|| AppError::unsupported_media_type("application/json or text/csv"))?;
+    let bytes = ctx.body_bytes(BULK_MAX_BYTES).await?;
+    let body = String::from_utf8(bytes)
+        .map_err(|_| AppError::bad_request("VAL_006", "The body is not UTF-8 text"))?;
+    let kv = Kv::open(MEDIA_NAMESPACE)?;
+    let now = DateTime::from_timestamp_millis(env.now_ms).unwrap_or_default();
+    let rows = super::bulk::parse(format, &body, now, |id| media_kind(&kv, ws, id, env.now_ms))?;
+    let numbers: Vec<usize> = rows.iter().map(|r| r.row).collect();
+    let drafts = super::bulk::all_valid(rows)?;
+    if drafts.is_empty() {
+        return Err(AppError::validation("The import has no rows"));
+    }
+    env.db.transaction(|db| {
+        let mut errors = Vec::new();
+        let mut ids = Vec::with_capacity(drafts.len());
+        for (draft, row) in drafts.iter().zip(&numbers) {
+            match place(db, ws, caller, draft, None, env.now_ms) {
+                Ok(placement) => {
+                    let id = store::insert(db, ws, caller.user.id, draft, &placement, None)?;
+                    store::event(
+                        db,
+                        ws,
+                        id,
+                        Some(caller.user.id),
+                        "created",
+                        json!({ "import": true, "row": row }),
+                    )?;
+                    ids.push(id);
+                }
+                Err(e) if e.status() < 500 => errors.push(json!({
+                    "row": row,
+                    "field": e.details.as_ref().and_then(|d| d["errors"][0]["field"].as_str()),
+                    "code": e.code,
+                    "message": e.public_message(),
+                })),
+                Err(e) => return Err(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::validation(format!(
+                "{} of the imported rows cannot be scheduled; nothing was imported",
+                errors.len()
+            ))
+            .with_details(json!({ "errors": errors })));
+        }
+        audit::record(
+            db,
+            &env.meta,
+            Entry::new("post.bulk_imported")
+                .actor(caller.user.id)
+                .workspace(Some(ws))
+                .details(json!({ "count": ids.len() })),
+        )?;
+        Ok(Reply::created(json!({ "created": ids.len(), "ids": ids })))
+    })
+}

@@ -5,6 +5,7 @@ pub mod api;
 pub mod bulk;
 pub mod compose;
 pub mod csv;
+pub mod engage;
 pub mod media;
 pub mod queue;
 pub mod store;
