@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod helpers;
 mod host;
+mod media;
 mod migrations;
 mod pipeline;
 mod posts;

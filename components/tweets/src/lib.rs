@@ -22,6 +22,7 @@ enum Route {
     Retweet,
     Engage,
     Engagements,
+    Media,
 }
 
 fn router() -> Router<Route> {
@@ -35,6 +36,7 @@ fn router() -> Router<Route> {
         .route(Post, "/api/tweets/:id/retweet", Route::Retweet)
         .route(Post, "/api/engagements", Route::Engage)
         .route(Get, "/api/engagements", Route::Engagements)
+        .route(Post, "/api/media", Route::Media)
         .route(Get, "/api/tweets/:id", Route::Get)
         .route(Put, "/api/tweets/:id", Route::Update)
         .route(Delete, "/api/tweets/:id", Route::Delete)
@@ -75,6 +77,7 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
             let (status, data) = engage::create(&env, &caller, body).await?;
             Ok(Reply::with_status(status, data))
         }
+        Route::Media => common::posts::upload::upload(&env, &mut ctx, &caller).await,
         Route::Engagements => Ok(Reply::ok(engage::list(&env.db, &caller, |n| {
             ctx.query_param(n)
         })?)),

@@ -190,6 +190,7 @@ pub const TABLE: &[(Method, &str, Access)] = &[
         "/api/engagements",
         Access::Member(Role::Viewer),
     ),
+    (Method::Post, "/api/media", Access::Member(Role::Editor)),
 ];
 
 /// The access rule of a route, or `None` when the table does not know it (deny by default).

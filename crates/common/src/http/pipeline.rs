@@ -75,6 +75,12 @@ impl Ctx {
         Ok(body)
     }
 
+    /// The raw request, for handlers that stream the body themselves (uploads). `None` once
+    /// the body was taken.
+    pub fn take_request(&mut self) -> Option<IncomingRequest> {
+        self.body.take()
+    }
+
     /// Parses a JSON body: 415 unless the content type is JSON, 413 past the configured limit,
     /// 400 for malformed JSON (with the position), 422 for the wrong shape.
     pub async fn json<T: DeserializeOwned>(&mut self) -> Result<T, AppError> {

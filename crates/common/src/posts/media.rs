@@ -89,7 +89,7 @@ impl MediaKind {
         !self.is_image() || total_len > ONE_SHOT_MAX_BYTES
     }
 
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             MediaKind::Jpeg => "JPEG",
             MediaKind::Png => "PNG",

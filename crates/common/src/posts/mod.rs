@@ -7,6 +7,8 @@ pub mod compose;
 pub mod csv;
 pub mod engage;
 pub mod media;
+pub mod multipart;
 pub mod queue;
 pub mod store;
 pub mod text;
+pub mod upload;

@@ -198,6 +198,32 @@ impl XClient {
         api::parse_data(&self.execute(&api::media_finalize(&media.id)?).await?.body)
     }
 
+    /// The steps of a chunked upload one by one, for callers that stream: `INIT` with the total
+    /// size, each segment as it arrives, then `FINALIZE`.
+    pub async fn media_initialize(
+        &self,
+        total_bytes: u64,
+        media_type: &str,
+        category: MediaCategory,
+    ) -> Result<Media, XError> {
+        let init = api::media_initialize(total_bytes, media_type, category);
+        api::parse_data(&self.execute(&init).await?.body)
+    }
+
+    pub async fn media_append(
+        &self,
+        media_id: &str,
+        segment_index: u32,
+        chunk: &[u8],
+    ) -> Result<(), XError> {
+        let req = api::media_append(media_id, segment_index, chunk)?;
+        self.execute(&req).await.map(|_| ())
+    }
+
+    pub async fn media_finalize(&self, media_id: &str) -> Result<Media, XError> {
+        api::parse_data(&self.execute(&api::media_finalize(media_id)?).await?.body)
+    }
+
     pub async fn media_status(&self, media_id: &str) -> Result<Media, XError> {
         api::parse_data(&self.execute(&api::media_status(media_id)?).await?.body)
     }
