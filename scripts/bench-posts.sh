@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Posts figures for BENCHMARKS.md: POST /api/tweets (a draft with a unique text) and
+# GET /api/tweets?limit=50 (first page, a filtered page, a deep cursor page) at 16 and 64
+# connections with N posts (default 1,000,000) in the workspace, beside GET /api/version and
+# GET /api/auth/profile in the same run. Needs wrk, PostgreSQL on 127.0.0.1:5432 and the
+# release build (`make build`).
+# Usage: scripts/bench-posts.sh [duration-seconds] [posts]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DUR="${1:-10}"
+N="${2:-1000000}"
+XMP_BIN="${XMP_BIN:-target/release/xmp}"
+PORT=3904
+DB=xmp_bench_posts
+ADMIN="postgres://postgres@127.0.0.1:5432/postgres"
+command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
+
+psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+URL="postgres://postgres@127.0.0.1:5432/$DB"
+"$XMP_BIN" migrate --database-url "$URL" >/dev/null
+export SPIN_VARIABLE_DATABASE_URL="$URL"
+export SPIN_VARIABLE_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef"
+export SPIN_VARIABLE_ENCRYPTION_KEY="YmVuY2gtZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMhISE="
+export SPIN_VARIABLE_API_RATE_LIMIT=100000000
+STATE="$(mktemp -d)"
+trap 'kill $XMP 2>/dev/null || true; rm -rf "$STATE"' EXIT
+
+"$XMP_BIN" up --listen 127.0.0.1:$PORT --state-dir "$STATE" > "$STATE/xmp.log" 2>&1 &
+XMP=$!
+until curl -sf -o /dev/null "127.0.0.1:$PORT/api/version"; do sleep 0.05; done
+BASE="http://127.0.0.1:$PORT"
+TOKEN=$(curl -s -H 'content-type: application/json' \
+  -d '{"email":"bench@example.com","password":"bench passphrase 42","name":"Bench"}' \
+  "$BASE/api/auth/register" | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+[[ "$TOKEN" == ey* ]] || { echo "register failed: $TOKEN" >&2; exit 1; }
+
+# One account with N posts spread over a year: a third published, a third scheduled, the rest
+# drafts, failed or cancelled; every tenth one a thread of three.
+START=$(date +%s)
+psql "$URL" -q <<SQL
+INSERT INTO x_accounts (id, workspace_id, x_user_id, username, auth_kind, credentials, key_id)
+SELECT '00000000-0000-7000-8000-000000000001', id, '1700000000000000001', 'bench_brand', 'oauth1',
+       'v1.0123abcd.' || repeat('x', 220), '0123abcd' FROM workspaces;
+INSERT INTO posts (id, workspace_id, account_id, author_id, content, thread_id, thread_position,
+  status, scheduled_at, x_post_id, published_at, normalized_text_hash, created_at)
+SELECT id, ws, '00000000-0000-7000-8000-000000000001', u, content, id, 0, status,
+  CASE WHEN status IN ('scheduled', 'published', 'failed') THEN at END,
+  CASE WHEN status = 'published' THEN (1800000000000000000 + i)::text END,
+  CASE WHEN status = 'published' THEN at END,
+  md5(content) || md5(content), at - interval '1 day'
+FROM (
+  SELECT i, gen_random_uuid() AS id, w.id AS ws, w.created_by AS u,
+         'Benchmark post number ' || i || ' with some words #bench https://example.com/' || i AS content,
+         (ARRAY['published','scheduled','draft','failed','cancelled','published'])[1 + i % 6] AS status,
+         now() - interval '180 days' + (i * (31536000.0 / $N)) * interval '1 second' AS at
+  FROM workspaces w, generate_series(1, $N) i
+) s;
+INSERT INTO posts (id, workspace_id, account_id, author_id, content, thread_id, thread_position,
+  status, scheduled_at, normalized_text_hash, created_at)
+SELECT gen_random_uuid(), p.workspace_id, p.account_id, p.author_id, 'part ' || k, p.id, k,
+  p.status, p.scheduled_at, p.normalized_text_hash, p.created_at
+FROM (SELECT * FROM posts WHERE thread_position = 0 AND status NOT IN ('published') LIMIT $N / 10) p,
+     generate_series(1, 2) k;
+VACUUM ANALYZE posts;
+CHECKPOINT;
+SQL
+echo "seeded $(psql "$URL" -tAc 'SELECT count(*) FROM posts') post rows in $(( $(date +%s) - START ))s"
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" \
+  "$BASE/api/accounts/00000000-0000-7000-8000-000000000001/switch"
+
+cat > "$STATE/auth.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+LUA
+cat > "$STATE/create.lua" <<LUA
+local counter = 0
+math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+request = function()
+  counter = counter + 1
+  local body = '{"content":"wrk post ' .. counter .. ' ' .. math.random(1, 1000000000) .. '"}'
+  return wrk.format("POST", "/api/tweets",
+    { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer $TOKEN" }, body)
+end
+LUA
+CURSOR=""
+for _ in $(seq 1 20); do
+  CURSOR=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/tweets?limit=50${CURSOR:+&cursor=$CURSOR}" \
+    | sed -E 's/.*"nextCursor":"([^"]+)".*/\1/')
+done
+echo "first page: $(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/tweets?limit=50" | wc -c) bytes"
+
+run_wrk() { # path connections script [label]
+  local out rps p50 p99 non2xx
+  out=$(wrk -t 2 -c "$2" -d "${DUR}s" --latency ${3:+-s "$3"} "$BASE$1")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  printf '| %-44s | %5s | %9s | %8s | %8s | %s\n' "${4:-$1}" "$2" "$rps" "$p50" "$p99" "${non2xx:+non-2xx: $non2xx}"
+}
+
+echo "## HTTP (wrk, ${DUR}s each)"
+echo "| route | conns | req/s | p50 | p99 |"
+for c in 16 64; do
+  run_wrk /api/version "$c" ""
+  run_wrk /api/auth/profile "$c" "$STATE/auth.lua"
+  run_wrk "/api/tweets?limit=50" "$c" "$STATE/auth.lua"
+  run_wrk "/api/tweets?limit=50&status=scheduled" "$c" "$STATE/auth.lua"
+  run_wrk "/api/tweets?limit=50&cursor=$CURSOR" "$c" "$STATE/auth.lua" "/api/tweets?limit=50&cursor=(page 21)"
+  run_wrk /api/tweets "$c" "$STATE/create.lua" "POST /api/tweets (draft)"
+done
+echo "post rows after the run: $(psql "$URL" -tAc 'SELECT count(*) FROM posts')"
