@@ -176,6 +176,7 @@ impl AccountsTest {
             status,
             delay_ms,
             kind,
+            skip: 0,
         });
     }
 

@@ -29,7 +29,7 @@ pub fn root() -> PathBuf {
 fn build_components() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        // The same two builds as `make components` (auth uses the size profile).
+        // The same two builds as `make components` (the size profile for the API components).
         let builds: [&[&str]; 2] = [
             &["--release", "-p", "system", "-p", "probe"],
             &[
@@ -41,6 +41,8 @@ fn build_components() {
                 "accounts",
                 "-p",
                 "tweets",
+                "-p",
+                "scheduler",
             ],
         ];
         for args in builds {

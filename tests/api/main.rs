@@ -9,6 +9,7 @@ mod media;
 mod migrations;
 mod pipeline;
 mod posts;
+mod scheduler;
 mod system;
 mod workspaces;
 mod x_client;

@@ -864,3 +864,107 @@ async fn likes_and_reposts_run_at_x_now_or_are_stored_for_later_and_are_listed()
         "{items}"
     );
 }
+
+#[tokio::test]
+async fn published_posts_are_deleted_on_x_and_posts_in_flight_cannot_be_changed() {
+    // Arrange: a thread our account published at X, and a post being published right now.
+    let p = PostsTest::start().await;
+    let token = p.t.st().issue_user_token(ME, None, None).unwrap();
+    let mut x_ids = Vec::new();
+    for text in ["published head", "published reply"] {
+        let created: Value = reqwest::Client::new()
+            .post(format!("{}/2/tweets", p.t.sim.base_url()))
+            .bearer_auth(&token.access_token)
+            .json(&json!({ "text": text }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        x_ids.push(created["data"]["id"].as_str().unwrap().to_string());
+    }
+    let published = p
+        .created(
+            &json!({ "content": "published head", "accountId": p.account,
+                          "thread": [{ "content": "published reply" }] }),
+        )
+        .await;
+    let in_flight = p
+        .created(&json!({ "content": "in flight", "accountId": p.account }))
+        .await;
+    let (pub_id, flight_id) = (
+        published["id"].as_str().unwrap(),
+        in_flight["id"].as_str().unwrap(),
+    );
+    let db = p.t.app.db.client().await;
+    db.execute(
+        "UPDATE posts SET status = 'published', published_at = now(),
+           x_post_id = CASE thread_position WHEN 0 THEN $2 ELSE $3 END
+         WHERE thread_id = $1::text::uuid",
+        &[&pub_id, &x_ids[0], &x_ids[1]],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "UPDATE posts SET status = 'publishing', lease_owner = 'tick-1',
+           lease_expires_at = now() + interval '1 minute' WHERE id = $1::text::uuid",
+        &[&flight_id],
+    )
+    .await
+    .unwrap();
+    let edit = json!({ "content": "changed", "accountId": p.account });
+
+    // Act
+    let edit_published =
+        p.t.call(
+            Method::PUT,
+            &format!("/api/tweets/{pub_id}"),
+            &p.t.token,
+            Some(&edit),
+        )
+        .await;
+    let edit_in_flight =
+        p.t.call(
+            Method::PUT,
+            &format!("/api/tweets/{flight_id}"),
+            &p.t.token,
+            Some(&edit),
+        )
+        .await;
+    let delete_in_flight =
+        p.t.call(
+            Method::DELETE,
+            &format!("/api/tweets/{flight_id}"),
+            &p.t.token,
+            None,
+        )
+        .await;
+    let deleted =
+        p.t.call(
+            Method::DELETE,
+            &format!("/api/tweets/{pub_id}"),
+            &p.t.token,
+            None,
+        )
+        .await;
+
+    // Assert
+    for resp in [&edit_published, &edit_in_flight, &delete_in_flight] {
+        assert_error_envelope(resp, 409, "CONFLICT");
+    }
+    assert_eq!(deleted.status, 200, "{}", deleted.text);
+    let data = deleted.json()["data"].clone();
+    assert_eq!(
+        data["status"], "published",
+        "it stays published in the history"
+    );
+    assert!(data["deletedOnXAt"].is_string(), "{data}");
+    assert_eq!(history_kinds(&data), ["created", "deleted_on_x"]);
+    let log = p.t.st().posts_of(Some(ME));
+    let gone: Vec<bool> = log
+        .iter()
+        .map(|post| post["deleted"].as_bool().unwrap_or(false))
+        .collect();
+    assert_eq!(gone, [true, true], "both parts deleted at X: {log:?}");
+}

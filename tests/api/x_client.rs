@@ -85,6 +85,7 @@ impl XTest {
             status,
             delay_ms,
             kind,
+            skip: 0,
         });
     }
 
@@ -925,6 +926,7 @@ async fn concurrent_responses_leave_the_lowest_observed_remaining_in_the_budget(
         status: 0,
         delay_ms: 300,
         kind: FaultKind::Delay,
+        skip: 0,
     });
 
     // Act

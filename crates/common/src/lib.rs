@@ -19,6 +19,7 @@ pub mod log;
 pub mod openapi;
 pub mod posts;
 pub mod ratelimit;
+pub mod scheduler;
 pub mod users;
 pub mod workspaces;
 pub mod x;

@@ -27,7 +27,7 @@ pub enum FaultKind {
     LoseResponse,
 }
 
-/// One fault rule; it fires for the next `count` matching requests.
+/// One fault rule; it lets `skip` matching requests through, then fires for the next `count`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Fault {
     /// HTTP method to match; any when absent.
@@ -43,6 +43,9 @@ pub struct Fault {
     pub delay_ms: u64,
     #[serde(default)]
     pub kind: FaultKind,
+    /// Matching requests to let through before firing (e.g. fail the third post of a thread).
+    #[serde(default)]
+    pub skip: u32,
 }
 
 fn one() -> u32 {
@@ -93,6 +96,10 @@ fn take(st: &SimState, method: &str, path: &str) -> Option<Fault> {
             && path_matches(&f.path, path)
     })?;
     let f = &mut inner.faults[i];
+    if f.skip > 0 {
+        f.skip -= 1;
+        return None;
+    }
     f.count -= 1;
     let out = f.clone();
     if f.count == 0 {

@@ -42,6 +42,9 @@ pub struct XClient {
     budgets: Option<Budgets>,
     breakers: Option<Breakers>,
     clock: fn() -> DateTime<Utc>,
+    /// Added to the clock: a caller running on a driven clock (the scheduler's tick in tests)
+    /// keeps budgets and breakers on that same time line.
+    offset: chrono::Duration,
 }
 
 impl XClient {
@@ -56,6 +59,7 @@ impl XClient {
             budgets: None,
             breakers: None,
             clock: Utc::now,
+            offset: chrono::Duration::zero(),
         }
     }
 
@@ -94,6 +98,16 @@ impl XClient {
     pub fn with_clock(mut self, clock: fn() -> DateTime<Utc>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Runs the client's clock `offset_ms` ahead of (or behind) its source.
+    pub fn with_clock_offset(mut self, offset_ms: i64) -> Self {
+        self.offset = chrono::Duration::milliseconds(offset_ms);
+        self
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.clock)() + self.offset
     }
 
     pub fn base_url(&self) -> &str {
@@ -231,7 +245,7 @@ impl XClient {
     /// Polls STATUS, honouring `check_after_secs`, until processing succeeds (`Ok`), fails
     /// (`InvalidRequest` with X's error) or `max_wait` passes (`Timeout`).
     pub async fn wait_for_media(&self, media: Media, max_wait: Duration) -> Result<Media, XError> {
-        let started = (self.clock)();
+        let started = self.now();
         let mut media = media;
         loop {
             match media.processing_info.as_ref() {
@@ -245,7 +259,7 @@ impl XClient {
                 }
                 Some(p) => {
                     let wait = Duration::from_secs(p.check_after_secs.unwrap_or(1).clamp(1, 30));
-                    let elapsed = ((self.clock)() - started).to_std().unwrap_or_default();
+                    let elapsed = (self.now() - started).to_std().unwrap_or_default();
                     if elapsed + wait > max_wait {
                         return Err(XError::Timeout);
                     }
@@ -261,18 +275,18 @@ impl XClient {
     /// Sends any request with the full treatment; public so that callers can reach an endpoint
     /// this client does not wrap yet.
     pub async fn execute(&self, req: &XRequest) -> Result<XResponse, XError> {
-        let started = (self.clock)();
+        let started = self.now();
         let idempotent = req.endpoint.is_idempotent();
         let mut attempts = 0;
         let mut last_error: Option<XError> = None;
         loop {
-            if let Err(refused) = self.admit(req.endpoint, (self.clock)()) {
+            if let Err(refused) = self.admit(req.endpoint, self.now()) {
                 // A retry refused by our own guards reports the failure that caused it.
                 return Err(last_error.unwrap_or(refused));
             }
             attempts += 1;
             let result = self.attempt(req).await;
-            let now = (self.clock)();
+            let now = self.now();
             self.record_outcome(&result, now);
             match result {
                 Err(e) if should_retry(&e, idempotent) => {
@@ -314,7 +328,7 @@ impl XClient {
     }
 
     async fn attempt(&self, req: &XRequest) -> Result<XResponse, XError> {
-        let now = (self.clock)();
+        let now = self.now();
         let url = req.url(&self.base_url);
         let authorization = req.authorization(
             &self.base_url,
@@ -333,7 +347,7 @@ impl XClient {
         let raw = transport::send(req.method, &url, &headers, body, self.timeout)
             .await
             .map_err(|f| failure_to_error(f, req.endpoint))?;
-        let now = (self.clock)();
+        let now = self.now();
         let rate = RateHeaders::parse(raw.header_pairs());
         if let Some(budgets) = &self.budgets {
             budgets.record(&self.account, req.endpoint, &rate, now);

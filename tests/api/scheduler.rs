@@ -1,0 +1,520 @@
+//! The scheduler's reliability: `common::scheduler::tick` run through the probe component (with a
+//! driven clock) against real PostgreSQL, Redis and `xsim` with fault injection, and the
+//! scheduler component's HTTP tick route with its secret.
+
+use crate::helpers::{assert_error_envelope, Kv, Setup, TestApp};
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use xsim::{Fault, FaultKind, Profile, Sim, SimConfig, SimHandle};
+
+const ME: u64 = xsim::DEFAULT_USER_ID;
+const OTHER: u64 = 1_700_000_000_000_000_777;
+
+struct SchedTest {
+    sim: SimHandle,
+    app: TestApp,
+    ws: String,
+    accounts: Vec<(u64, String)>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+impl SchedTest {
+    /// `users` X users (the default one first), each connected as an account of one workspace.
+    async fn start(profile: Profile, users: usize) -> SchedTest {
+        let sim = Sim::start(SimConfig::ephemeral().with_profile(profile))
+            .await
+            .expect("start xsim");
+        let app = Setup::probe()
+            .var("x_api_base_url", &sim.base_url())
+            .var("x_host", &sim.addr().to_string())
+            .kv(Kv::Redis)
+            .spawn()
+            .await;
+        let ws = uuid::Uuid::new_v4().to_string();
+        app.db
+            .client()
+            .await
+            .execute(
+                "INSERT INTO workspaces (id, name) VALUES ($1::text::uuid, 'sched')",
+                &[&ws],
+            )
+            .await
+            .unwrap();
+        let mut t = SchedTest {
+            sim,
+            app,
+            ws,
+            accounts: Vec::new(),
+        };
+        for i in 0..users {
+            let user = if i == 0 { ME } else { OTHER + i as u64 };
+            if i > 0 {
+                t.sim
+                    .state()
+                    .inner
+                    .lock()
+                    .add_user(user, &format!("brand_{i}"), "Brand", 0);
+            }
+            let id = t.seed_account(user).await;
+            t.accounts.push((user, id));
+        }
+        t
+    }
+
+    async fn seed_account(&self, user: u64) -> String {
+        let tokens = self.sim.state().issue_user_token(user, None, None).unwrap();
+        let id = uuid::Uuid::new_v4().to_string();
+        let resp = self
+            .app
+            .post_json(
+                "/probe/accounts/seed",
+                &json!({
+                    "workspace_id": self.ws, "account_id": id, "x_user_id": user.to_string(),
+                    "access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
+                    "expires_ms": now_ms() + 2 * 3_600_000,
+                }),
+            )
+            .await;
+        assert_eq!(resp.status, 201, "{}", resp.text);
+        id
+    }
+
+    /// A scheduled post (with further thread parts) due `due_in_ms` from now.
+    async fn post(&self, account: &str, parts: &[&str], due_in_ms: i64) -> String {
+        let db = self.app.db.client().await;
+        let head = uuid::Uuid::new_v4().to_string();
+        for (i, text) in parts.iter().enumerate() {
+            let id = if i == 0 {
+                head.clone()
+            } else {
+                uuid::Uuid::new_v4().to_string()
+            };
+            db.execute(
+                "INSERT INTO posts (id, workspace_id, account_id, content, thread_id,
+                   thread_position, status, scheduled_at, normalized_text_hash)
+                 VALUES ($1::text::uuid, $2::text::uuid, $3::text::uuid, $4, $5::text::uuid,
+                   $6, 'scheduled', now() + $7::int8 * interval '1 millisecond', repeat('a', 64))",
+                &[
+                    &id,
+                    &self.ws,
+                    &account,
+                    text,
+                    &head,
+                    &(i as i32),
+                    &due_in_ms,
+                ],
+            )
+            .await
+            .unwrap();
+        }
+        head
+    }
+
+    async fn tick(&self, body: Value) -> Value {
+        let resp = self.app.post_json("/probe/scheduler/tick", &body).await;
+        if resp.status != 200 {
+            let logs: Vec<String> = self
+                .app
+                .log_lines()
+                .into_iter()
+                .filter(|l| l.contains("error") || l.contains("panicked"))
+                .collect();
+            panic!("tick: {}\n{}", resp.text, logs.join("\n"));
+        }
+        resp.json()["data"].clone()
+    }
+
+    async fn tick_at(&self, now_ms: i64) -> Value {
+        self.tick(json!({ "now_ms": now_ms })).await
+    }
+
+    async fn status_of(&self, head: &str) -> (String, Option<String>, i32, Option<String>) {
+        let db = self.app.db.client().await;
+        let r = db
+            .query_one(
+                "SELECT status, x_post_id, attempts, last_error FROM posts WHERE id = $1::text::uuid",
+                &[&head],
+            )
+            .await
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2), r.get(3))
+    }
+
+    async fn statuses(&self) -> Vec<(String, i64)> {
+        let db = self.app.db.client().await;
+        db.query(
+            "SELECT status, count(*) FROM posts WHERE thread_position = 0 GROUP BY 1 ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+    }
+
+    /// X's post log of a user: texts of posts that exist (not deleted).
+    fn x_texts(&self, user: u64) -> Vec<String> {
+        self.sim
+            .state()
+            .posts_of(Some(user))
+            .iter()
+            .filter(|p| p["deleted"] != true)
+            .map(|p| p["text"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    fn fault(&self, kind: FaultKind, status: u16, delay_ms: u64, count: u32, skip: u32) {
+        self.sim.state().add_fault(Fault {
+            method: Some("POST".into()),
+            path: "/2/tweets".into(),
+            count,
+            status,
+            delay_ms,
+            kind,
+            skip,
+        });
+    }
+
+    /// Every published post in the database has exactly one X post, and X has nothing else.
+    async fn assert_exactly_once(&self, expected: usize) {
+        let db = self.app.db.client().await;
+        let rows = db
+            .query(
+                "SELECT x_post_id FROM posts WHERE x_post_id IS NOT NULL",
+                &[],
+            )
+            .await
+            .unwrap();
+        let ours: HashSet<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
+        assert_eq!(ours.len(), rows.len(), "no X id twice");
+        let at_x: Vec<String> = self
+            .accounts
+            .iter()
+            .flat_map(|(user, _)| self.sim.state().posts_of(Some(*user)))
+            .filter(|p| p["deleted"] != true)
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect();
+        let at_x_set: HashSet<String> = at_x.iter().cloned().collect();
+        assert_eq!(at_x.len(), expected, "posts at X");
+        assert_eq!(at_x_set, ours, "X's log and the database agree");
+    }
+}
+
+#[tokio::test]
+async fn a_created_post_whose_response_is_lost_is_found_by_reconciliation_not_sent_twice() {
+    // Arrange
+    let t = SchedTest::start(Profile::Standard, 1).await;
+    let head = t.post(&t.accounts[0].1, &["Lost in transit"], -1_000).await;
+    t.fault(FaultKind::LoseResponse, 200, 0, 1, 0);
+
+    // Act
+    let report = t.tick_at(now_ms()).await;
+
+    // Assert
+    assert_eq!(report["reconciled"], 1, "{report}");
+    let (status, x_id, attempts, _) = t.status_of(&head).await;
+    assert_eq!(status, "published");
+    assert!(x_id.is_some());
+    assert_eq!(attempts, 1);
+    assert_eq!(t.x_texts(ME), ["Lost in transit"]);
+    assert_eq!(t.sim.state().request_count("POST", "/2/tweets"), 1);
+    t.assert_exactly_once(1).await;
+}
+
+#[tokio::test]
+async fn a_tick_that_dies_mid_batch_leaves_leases_that_later_ticks_finish_exactly_once() {
+    // Arrange
+    let t = SchedTest::start(Profile::Unlimited, 1).await;
+    for i in 0..6 {
+        t.post(&t.accounts[0].1, &[&format!("batch post {i}")], -1_000)
+            .await;
+    }
+
+    // Act: the tick traps after publishing two posts of its claimed batch.
+    let dead = t
+        .app
+        .post_json(
+            "/probe/scheduler/tick",
+            &json!({ "now_ms": now_ms(), "trap_at_clock_read": 6, "lease_ms": 30_000 }),
+        )
+        .await;
+    let before_expiry = t.tick_at(now_ms()).await;
+    let after_expiry = t.tick_at(now_ms() + 31_000).await;
+
+    // Assert
+    assert_eq!(dead.status, 500, "{}", dead.text);
+    assert_eq!(
+        before_expiry["claimed"], 0,
+        "leases still held: {before_expiry}"
+    );
+    assert_eq!(after_expiry["recovered"], 4, "{after_expiry}");
+    assert_eq!(t.statuses().await, [("published".to_string(), 6)]);
+    t.assert_exactly_once(6).await;
+}
+
+#[tokio::test]
+async fn concurrent_ticks_never_publish_a_post_twice() {
+    // Arrange
+    let t = SchedTest::start(Profile::Unlimited, 3).await;
+    for i in 0..45 {
+        let account = &t.accounts[i % 3].1;
+        t.post(account, &[&format!("concurrent {i}")], -1_000).await;
+    }
+
+    // Act
+    let now = now_ms();
+    let (a, b, c) = tokio::join!(t.tick_at(now), t.tick_at(now), t.tick_at(now));
+
+    // Assert
+    let claimed: i64 = [&a, &b, &c]
+        .iter()
+        .map(|r| r["claimed"].as_i64().unwrap())
+        .sum();
+    assert_eq!(claimed, 45, "{a} {b} {c}");
+    assert_eq!(t.statuses().await, [("published".to_string(), 45)]);
+    t.assert_exactly_once(45).await;
+}
+
+#[tokio::test]
+async fn a_spent_budget_defers_the_post_to_the_reset_without_burning_an_attempt() {
+    // Arrange: X's free tier allows 17 posts a day per user.
+    let t = SchedTest::start(Profile::Free, 1).await;
+    let mut heads = Vec::new();
+    for i in 0..18 {
+        heads.push(
+            t.post(&t.accounts[0].1, &[&format!("free tier {i}")], -1_000)
+                .await,
+        );
+    }
+
+    // Act
+    let first = t.tick_at(now_ms()).await;
+    let deferred: Vec<_> = {
+        let mut v = Vec::new();
+        for h in &heads {
+            v.push(t.status_of(h).await);
+        }
+        v
+    };
+    let waiting = deferred
+        .iter()
+        .find(|(s, ..)| s == "scheduled")
+        .cloned()
+        .expect("one post waits");
+    let db = t.app.db.client().await;
+    let next: i64 = db
+        .query_one(
+            "SELECT (extract(epoch FROM next_attempt_at) * 1000)::int8 FROM posts
+             WHERE status = 'scheduled' AND thread_position = 0",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    // A day passes (at X too): a tick a minute before the reset claims nothing, one after it
+    // publishes.
+    t.sim.state().clock.advance_secs(24 * 3600 + 60);
+    let too_early = t.tick_at(next - 60_000).await;
+    let after_reset = t.tick_at(next + 1_000).await;
+
+    // Assert
+    assert_eq!(first["published"], 17, "{first}");
+    assert_eq!(first["deferred"], 1, "{first}");
+    assert_eq!(first["failed"], 0);
+    assert_eq!(waiting.2, 0, "no attempt burned: {waiting:?}");
+    assert!(
+        next > now_ms() + 23 * 3_600_000,
+        "deferred to X's 24-hour reset"
+    );
+    assert_eq!(too_early["claimed"], 0, "{too_early}");
+    assert_eq!(after_reset["published"], 1, "{after_reset}");
+    assert_eq!(t.statuses().await, [("published".to_string(), 18)]);
+    t.assert_exactly_once(18).await;
+}
+
+#[tokio::test]
+async fn an_account_revoked_at_x_fails_its_posts_with_the_reauth_reason_and_others_publish() {
+    // Arrange
+    let t = SchedTest::start(Profile::Unlimited, 2).await;
+    let mut revoked = Vec::new();
+    for i in 0..3 {
+        revoked.push(
+            t.post(&t.accounts[0].1, &[&format!("revoked {i}")], -1_000)
+                .await,
+        );
+        t.post(&t.accounts[1].1, &[&format!("fine {i}")], -1_000)
+            .await;
+    }
+    t.sim.state().inner.lock().revoke_user(ME);
+
+    // Act
+    let report = t.tick_at(now_ms()).await;
+
+    // Assert
+    assert_eq!(report["published"], 3, "{report}");
+    assert_eq!(report["failed"], 3, "{report}");
+    for head in &revoked {
+        let (status, _, _, error) = t.status_of(head).await;
+        assert_eq!(status, "failed");
+        assert!(error.unwrap().contains("reconnected"));
+    }
+    let db = t.app.db.client().await;
+    let account_status: String = db
+        .query_one(
+            "SELECT status FROM x_accounts WHERE id = $1::text::uuid",
+            &[&t.accounts[0].1],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(account_status, "needs_reauth");
+    assert_eq!(t.x_texts(ME), Vec::<String>::new());
+    assert_eq!(t.x_texts(t.accounts[1].0).len(), 3);
+}
+
+#[tokio::test]
+async fn losing_every_database_connection_mid_run_loses_and_doubles_nothing() {
+    // Arrange: X answers slowly so that the run is in flight when the connections die.
+    let t = SchedTest::start(Profile::Unlimited, 1).await;
+    for i in 0..10 {
+        t.post(
+            &t.accounts[0].1,
+            &[&format!("through a restart {i}")],
+            -1_000,
+        )
+        .await;
+    }
+    t.fault(FaultKind::Delay, 200, 150, 100, 0);
+    let db_name = t.app.db.name.clone();
+
+    // Act: PostgreSQL drops every connection of the database (as a restart does) mid-run.
+    let killer = async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let admin = crate::helpers::admin().await;
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                &[&db_name],
+            )
+            .await
+            .unwrap();
+    };
+    let body = json!({ "now_ms": now_ms(), "lease_ms": 20_000 });
+    let (interrupted, ()) = tokio::join!(t.app.post_json("/probe/scheduler/tick", &body), killer);
+    let mut later = Vec::new();
+    for _ in 0..3 {
+        later.push(t.tick(json!({ "now_ms": now_ms() + 21_000 })).await);
+    }
+
+    // Assert
+    assert_eq!(
+        interrupted.status, 503,
+        "the run was cut: {}",
+        interrupted.text
+    );
+    assert_eq!(
+        t.statuses().await,
+        [("published".to_string(), 10)],
+        "{later:?}"
+    );
+    t.assert_exactly_once(10).await;
+}
+
+#[tokio::test]
+async fn a_thread_that_fails_at_part_three_resumes_at_part_three() {
+    // Arrange
+    let t = SchedTest::start(Profile::Unlimited, 1).await;
+    let head = t
+        .post(
+            &t.accounts[0].1,
+            &["part one", "part two", "part three", "part four"],
+            -1_000,
+        )
+        .await;
+    // X fails the third create with a 503.
+    t.fault(FaultKind::Status, 503, 0, 1, 2);
+
+    // Act
+    let first = t.tick_at(now_ms()).await;
+    let after_first = t.status_of(&head).await;
+    let db = t.app.db.client().await;
+    let next: i64 = db
+        .query_one(
+            "SELECT (extract(epoch FROM next_attempt_at) * 1000)::int8 FROM posts WHERE id = $1::text::uuid",
+            &[&head],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let second = t.tick_at(next + 1).await;
+
+    // Assert
+    assert_eq!(first["retrying"], 1, "{first}");
+    assert_eq!(after_first.0, "scheduled");
+    assert_eq!(second["published"], 1, "{second}");
+    let texts = t.x_texts(ME);
+    assert_eq!(texts, ["part one", "part two", "part three", "part four"]);
+    // Each part replies to the one before it.
+    let log = t.sim.state().posts_of(Some(ME));
+    for pair in log.windows(2) {
+        assert_eq!(
+            pair[1]["in_reply_to_tweet_id"]
+                .as_str()
+                .or(pair[1]["reply_to"].as_str()),
+            pair[0]["id"].as_str(),
+            "{log:?}"
+        );
+    }
+    assert_eq!(
+        t.sim.state().request_count("POST", "/2/tweets"),
+        5,
+        "3 + the failed one + 1"
+    );
+    let (status, _, attempts, _) = t.status_of(&head).await;
+    assert_eq!(status, "published");
+    assert_eq!(attempts, 5, "one attempt per create call");
+    t.assert_exactly_once(4).await;
+}
+
+#[tokio::test]
+async fn the_http_tick_needs_the_scheduler_secret() {
+    // Arrange
+    let app = Setup::app()
+        .var("scheduler_secret", "tick-secret-0123456789")
+        .spawn()
+        .await;
+    let call = |auth: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let mut headers = vec![];
+            if let Some(a) = auth {
+                headers.push(("authorization", a));
+            }
+            app.request(
+                reqwest::Method::POST,
+                "/internal/scheduler/tick",
+                &headers,
+                None,
+            )
+            .await
+        }
+    };
+
+    // Act
+    let none = call(None).await;
+    let wrong = call(Some("Bearer nope")).await;
+    let right = call(Some("Bearer tick-secret-0123456789")).await;
+
+    // Assert
+    assert_error_envelope(&none, 401, "AUTHENTICATION_ERROR");
+    assert_error_envelope(&wrong, 401, "AUTHENTICATION_ERROR");
+    assert_eq!(right.status, 200, "{}", right.text);
+    assert_eq!(right.json()["data"]["claimed"], 0);
+}
