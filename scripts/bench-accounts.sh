@@ -13,6 +13,7 @@ PORT=3903
 DB=xmp_bench_accounts
 ADMIN="postgres://postgres@127.0.0.1:5432/postgres"
 command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
+command -v jq >/dev/null || { echo "install jq: apt-get install -y jq" >&2; exit 1; }
 
 psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 URL="postgres://postgres@127.0.0.1:5432/$DB"
@@ -24,7 +25,13 @@ export SPIN_VARIABLE_API_RATE_LIMIT=100000000
 STATE="$(mktemp -d)"
 trap 'kill $XMP 2>/dev/null || true; rm -rf "$STATE"' EXIT
 
-"$XMP_BIN" up --listen 127.0.0.1:$PORT --state-dir "$STATE" > "$STATE/xmp.log" 2>&1 &
+# KV=redis uses Redis on 127.0.0.1:6379 (production's store) instead of the embedded file.
+RUNTIME=()
+if [ "${KV:-embedded}" = redis ]; then
+  printf '[key_value_store.default]\ntype = "redis"\nurl = "redis://127.0.0.1:6379"\n' > "$STATE/runtime.toml"
+  RUNTIME=(--runtime-config-file "$STATE/runtime.toml")
+fi
+"$XMP_BIN" up --listen 127.0.0.1:$PORT --state-dir "$STATE" "${RUNTIME[@]}" > "$STATE/xmp.log" 2>&1 &
 XMP=$!
 until curl -sf -o /dev/null "127.0.0.1:$PORT/api/version"; do sleep 0.05; done
 BASE="http://127.0.0.1:$PORT"
@@ -51,11 +58,9 @@ echo "accounts in the workspace: $(psql "$URL" -tAc 'SELECT count(*) FROM x_acco
 cat > "$STATE/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
-CURSOR=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/accounts?limit=100" \
-  | sed -E 's/.*"nextCursor":"([^"]+)".*/\1/')
+CURSOR=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/accounts?limit=100" | jq -r .data.nextCursor)
 for _ in $(seq 1 49); do
-  CURSOR=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/accounts?limit=100&cursor=$CURSOR" \
-    | sed -E 's/.*"nextCursor":"([^"]+)".*/\1/')
+  CURSOR=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/accounts?limit=100&cursor=$CURSOR" | jq -r .data.nextCursor)
 done
 BYTES=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/accounts?limit=100" | wc -c)
 echo "first page: $BYTES bytes"

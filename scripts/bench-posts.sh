@@ -14,6 +14,7 @@ PORT=3904
 DB=xmp_bench_posts
 ADMIN="postgres://postgres@127.0.0.1:5432/postgres"
 command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
+command -v jq >/dev/null || { echo "install jq: apt-get install -y jq" >&2; exit 1; }
 
 psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 URL="postgres://postgres@127.0.0.1:5432/$DB"
@@ -83,8 +84,7 @@ end
 LUA
 CURSOR=""
 for _ in $(seq 1 20); do
-  CURSOR=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/tweets?limit=50${CURSOR:+&cursor=$CURSOR}" \
-    | sed -E 's/.*"nextCursor":"([^"]+)".*/\1/')
+  CURSOR=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/tweets?limit=50${CURSOR:+&cursor=$CURSOR}" | jq -r .data.nextCursor)
 done
 echo "first page: $(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/tweets?limit=50" | wc -c) bytes"
 

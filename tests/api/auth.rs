@@ -608,3 +608,21 @@ async fn malformed_wrong_and_oversized_bodies_get_their_envelopes() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_burst_of_one_users_requests_on_redis_is_served_not_refused_by_limiter_contention() {
+    // Arrange: Redis, where concurrent compare-and-swaps on one limiter key really conflict.
+    let app = Setup::app().kv(Kv::Redis).spawn().await;
+    let user = app.register("burst@example.com", "Burst").await;
+    let token = user["accessToken"].as_str().unwrap().to_string();
+
+    // Act
+    let calls = (0..48).map(|_| profile_status(&app, &token));
+    let statuses = futures::future::join_all(calls).await;
+
+    // Assert
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "every request served: {statuses:?}"
+    );
+}

@@ -304,14 +304,13 @@ pub async fn add_oauth1(env: &Env, caller: &Caller, body: OAuth1Body) -> Result<
 pub fn list(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let ws = workspace(caller)?;
     let page = Page::from_query(|n| ctx.query_param(n))?;
-    let (items, next) = store::list(&env.db, ws, &page)?;
+    let (items, next) = store::list_json(&env.db, ws, &page)?;
     let active = store::active(&env.db, ws, caller.user.id)?;
-    let items: Vec<Value> = items.iter().map(Account::to_json).collect();
-    Ok(Reply::ok(json!({
-        "items": items,
-        "nextCursor": next,
-        "activeAccountId": active,
-    })))
+    Ok(Reply::ok_json(format!(
+        r#"{{"items":{items},"nextCursor":{},"activeAccountId":{}}}"#,
+        json!(next),
+        json!(active)
+    )))
 }
 
 pub fn get(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {

@@ -120,6 +120,8 @@ pub struct Reply {
 
 enum ReplyBody {
     Data(Value),
+    /// `data` already serialised (built by PostgreSQL for large lists).
+    Json(String),
     Raw {
         content_type: String,
         bytes: Vec<u8>,
@@ -140,6 +142,16 @@ impl Reply {
         Reply {
             status,
             body: ReplyBody::Data(data),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A 200 whose `data` is already-serialised JSON, spliced into the envelope as is. The
+    /// caller guarantees it is valid JSON (it comes from `json_build_object` and friends).
+    pub fn ok_json(data: String) -> Reply {
+        Reply {
+            status: 200,
+            body: ReplyBody::Json(data),
             headers: Vec::new(),
         }
     }
@@ -269,6 +281,14 @@ fn success_response(reply: Reply, correlation_id: &str) -> Response {
             builder
                 .header("content-type", "application/json")
                 .body(body.to_string())
+                .build()
+        }
+        ReplyBody::Json(data) => {
+            let cid = serde_json::to_string(correlation_id).unwrap_or_else(|_| "\"\"".into());
+            let body = format!(r#"{{"success":true,"data":{data},"correlationId":{cid}}}"#);
+            builder
+                .header("content-type", "application/json")
+                .body(body)
                 .build()
         }
         ReplyBody::Raw {
