@@ -949,7 +949,37 @@ async fn published_posts_are_deleted_on_x_and_posts_in_flight_cannot_be_changed(
         )
         .await;
 
+    let failed = p
+        .created(&json!({ "content": "failed one", "accountId": p.account }))
+        .await;
+    let failed_id = failed["id"].as_str().unwrap();
+    db.execute(
+        "UPDATE posts SET status = 'failed', last_error = 'X refused it' WHERE id = $1::text::uuid",
+        &[&failed_id],
+    )
+    .await
+    .unwrap();
+    let edit_failed =
+        p.t.call(
+            Method::PUT,
+            &format!("/api/tweets/{failed_id}"),
+            &p.t.token,
+            Some(&edit),
+        )
+        .await;
+    let cancel_failed =
+        p.t.call(
+            Method::DELETE,
+            &format!("/api/tweets/{failed_id}"),
+            &p.t.token,
+            None,
+        )
+        .await;
+
     // Assert
+    assert_error_envelope(&edit_failed, 409, "CONFLICT");
+    assert_eq!(cancel_failed.status, 200, "{}", cancel_failed.text);
+    assert_eq!(cancel_failed.json()["data"]["status"], "cancelled");
     for resp in [&edit_published, &edit_in_flight, &delete_in_flight] {
         assert_error_envelope(resp, 409, "CONFLICT");
     }
