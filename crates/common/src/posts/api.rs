@@ -357,6 +357,28 @@ pub async fn update(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
     })
 }
 
+/// A change made by a user: the post's history event and the audit row (`post.<kind>`).
+fn history(
+    db: &Db,
+    env: &Env,
+    caller: &Caller,
+    ws: Uuid,
+    id: Uuid,
+    kind: &str,
+    details: Value,
+) -> Result<(), AppError> {
+    store::event(db, ws, id, Some(caller.user.id), kind, details.clone())?;
+    audit::record(
+        db,
+        &env.meta,
+        Entry::new(&format!("post.{kind}"))
+            .actor(caller.user.id)
+            .workspace(Some(ws))
+            .target("post", id)
+            .details(details),
+    )
+}
+
 /// `DELETE /api/tweets/:id`: cancels a draft, scheduled or failed post; deletes a published one
 /// on X (every published part) and records it. A post being published right now is 409.
 pub async fn delete(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
@@ -374,21 +396,14 @@ pub async fn delete(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppE
                     ));
                 }
                 store::set_status(db, ws, id, "cancelled")?;
-                store::event(
+                history(
                     db,
+                    env,
+                    caller,
                     ws,
                     id,
-                    Some(caller.user.id),
                     "cancelled",
                     json!({ "from": status }),
-                )?;
-                audit::record(
-                    db,
-                    &env.meta,
-                    Entry::new("post.cancelled")
-                        .actor(caller.user.id)
-                        .workspace(Some(ws))
-                        .target("post", id),
                 )
             })?;
         }
@@ -446,22 +461,14 @@ async fn delete_on_x(
     }
     env.db.transaction(|db| {
         store::mark_deleted_on_x(db, ws, id, env.now_ms)?;
-        store::event(
+        history(
             db,
+            env,
+            caller,
             ws,
             id,
-            Some(caller.user.id),
             "deleted_on_x",
             json!({ "xPostIds": ids }),
-        )?;
-        audit::record(
-            db,
-            &env.meta,
-            Entry::new("post.deleted_on_x")
-                .actor(caller.user.id)
-                .workspace(Some(ws))
-                .target("post", id)
-                .details(json!({ "xPostIds": ids })),
         )
     })
 }
