@@ -1082,3 +1082,70 @@ async fn deleting_an_account_with_scheduled_posts_needs_force_which_cancels_them
         2
     );
 }
+
+#[tokio::test]
+async fn a_cached_list_page_shows_every_change_made_through_the_api_at_once() {
+    // Arrange: the first page is read (and cached).
+    let t = AccountsTest::start().await;
+    let account = t.connected(ME).await;
+    let id = account["id"].as_str().unwrap();
+    let before = list_first_page(&t).await;
+
+    // Act: a settings change, a second account, a refresh and a deletion, each read back.
+    let patched = t
+        .call(
+            Method::PATCH,
+            &format!("/api/accounts/{id}"),
+            &t.token,
+            Some(&json!({ "label": "renamed" })),
+        )
+        .await;
+    let after_patch = list_first_page(&t).await;
+    t.connected(OTHER).await;
+    let after_connect = list_first_page(&t).await;
+    let refreshed = t
+        .call(
+            Method::POST,
+            &format!("/api/accounts/{id}/refresh"),
+            &t.token,
+            None,
+        )
+        .await;
+    let after_refresh = list_first_page(&t).await;
+    t.call(
+        Method::DELETE,
+        &format!("/api/accounts/{id}"),
+        &t.token,
+        None,
+    )
+    .await;
+    let after_delete = list_first_page(&t).await;
+
+    // Assert
+    assert_eq!(before[0]["label"], Value::Null);
+    assert_eq!(patched.status, 200);
+    assert_eq!(after_patch[0]["label"], "renamed");
+    assert_eq!(after_connect.as_array().unwrap().len(), 2);
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    let mine = |items: &Value| {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_ne!(
+        mine(&after_refresh)["lastRefreshedAt"],
+        mine(&after_connect)["lastRefreshedAt"],
+        "the refresh shows"
+    );
+    assert_eq!(after_delete.as_array().unwrap().len(), 1);
+}
+
+async fn list_first_page(t: &AccountsTest) -> Value {
+    let resp = t.app.auth_get("/api/accounts?limit=10", &t.token).await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    resp.json()["data"]["items"].clone()
+}

@@ -3,6 +3,7 @@
 //! posting slots, and the accounts component's handlers.
 
 pub mod api;
+pub mod cache;
 pub mod config;
 pub mod credentials;
 pub mod oauth_state;

@@ -331,6 +331,7 @@ pub fn upsert(
         }
         Ok((id, created))
     })
+    .inspect(|_| super::cache::bump(c.workspace_id))
 }
 
 /// A validated settings change; `None` leaves a field as it is.
@@ -407,6 +408,7 @@ pub fn update(db: &Db, ws: Uuid, id: Uuid, s: &Settings) -> Result<String, AppEr
         )?;
         Ok(status)
     })
+    .inspect(|_| super::cache::bump(ws))
 }
 
 /// The sealed credentials of an account, with the key that sealed them.
@@ -486,6 +488,7 @@ pub fn delete(db: &Db, ws: Uuid, id: Uuid, now_ms: i64) -> Result<i64, AppError>
         }
         Ok(cancelled.len() as i64)
     })
+    .inspect(|_| super::cache::bump(ws))
 }
 
 /// Makes `id` the user's active account in the workspace.
@@ -538,6 +541,9 @@ pub fn record_error(
             Param::Boolean(needs_reauth),
         ],
     )?;
+    // Inside a refresh's transaction this bump comes before the commit; the refresh bumps
+    // again after it.
+    super::cache::bump(ws);
     Ok(())
 }
 

@@ -300,7 +300,7 @@ pub async fn upload(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
     Kv::open(MEDIA_NAMESPACE)?.set_json(
         &format!("{ws}:{id}"),
         &kind,
-        Some(env.now_ms + MEDIA_TTL_MS),
+        Some(MEDIA_TTL_MS),
         env.now_ms,
     )?;
     audit::record(
