@@ -6,22 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR="${1:-10}"
-XMP_BIN="${XMP_BIN:-target/release/xmp}"
+source scripts/bench-lib.sh
 PORT=3902
-DB=xmp_bench_auth
-ADMIN="postgres://postgres@127.0.0.1:5432/postgres"
-command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
-
-psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-URL="postgres://postgres@127.0.0.1:5432/$DB"
-"$XMP_BIN" migrate --database-url "$URL" >/dev/null
-export SPIN_VARIABLE_DATABASE_URL="$URL"
-export SPIN_VARIABLE_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef"
-export SPIN_VARIABLE_ENCRYPTION_KEY="YmVuY2gtZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMhISE="
-# The benchmark measures throughput, not the limiter: lift the per-user API limit.
-export SPIN_VARIABLE_API_RATE_LIMIT=100000000
 export SPIN_VARIABLE_LOGIN_LIMIT_PER_CLIENT=100000000
 export SPIN_VARIABLE_LOGIN_LIMIT_PER_EMAIL=100000000
+fresh_db xmp_bench_auth
 STATE="$(mktemp -d)"
 trap 'kill $XMP 2>/dev/null || true; rm -rf "$STATE"' EXIT
 
@@ -57,16 +46,6 @@ TOKEN=$(curl -s -H 'content-type: application/json' \
 cat > "$STATE/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
-
-run_wrk() { # path connections [script]
-  local out rps p50 p99 non2xx
-  out=$(wrk -t 2 -c "$2" -d "${DUR}s" --latency ${3:+-s "$3"} "$BASE$1")
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-  printf '| %-17s | %5s | %10s | %8s | %8s | %s\n' "$1" "$2" "$rps" "$p50" "$p99" "${non2xx:+non-2xx: $non2xx}"
-}
 
 echo "## HTTP (wrk, ${DUR}s each, token valid for 15 min)"
 echo "| route             | conns | req/s | p50 | p99 |"

@@ -9,20 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR="${1:-10}"
 N="${2:-1000000}"
-XMP_BIN="${XMP_BIN:-target/release/xmp}"
+source scripts/bench-lib.sh
 PORT=3904
-DB=xmp_bench_posts
-ADMIN="postgres://postgres@127.0.0.1:5432/postgres"
-command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
-command -v jq >/dev/null || { echo "install jq: apt-get install -y jq" >&2; exit 1; }
-
-psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-URL="postgres://postgres@127.0.0.1:5432/$DB"
-"$XMP_BIN" migrate --database-url "$URL" >/dev/null
-export SPIN_VARIABLE_DATABASE_URL="$URL"
-export SPIN_VARIABLE_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef"
-export SPIN_VARIABLE_ENCRYPTION_KEY="YmVuY2gtZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMhISE="
-export SPIN_VARIABLE_API_RATE_LIMIT=100000000
+fresh_db xmp_bench_posts
 STATE="$(mktemp -d)"
 trap 'kill $XMP 2>/dev/null || true; rm -rf "$STATE"' EXIT
 
@@ -87,16 +76,6 @@ for _ in $(seq 1 20); do
   CURSOR=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/tweets?limit=50${CURSOR:+&cursor=$CURSOR}" | jq -r .data.nextCursor)
 done
 echo "first page: $(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/tweets?limit=50" | wc -c) bytes"
-
-run_wrk() { # path connections script [label]
-  local out rps p50 p99 non2xx
-  out=$(wrk -t 2 -c "$2" -d "${DUR}s" --latency ${3:+-s "$3"} "$BASE$1")
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-  printf '| %-44s | %5s | %9s | %8s | %8s | %s\n' "${4:-$1}" "$2" "$rps" "$p50" "$p99" "${non2xx:+non-2xx: $non2xx}"
-}
 
 echo "## HTTP (wrk, ${DUR}s each)"
 echo "| route | conns | req/s | p50 | p99 |"

@@ -44,7 +44,7 @@ async fn handle(req: IncomingRequest) -> Response {
 }
 
 async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
-    let env = Env::open(&ctx, now_ms())?;
+    let env = Env::open(&ctx, common::clock::now_ms())?;
     if let Route::Callback = route {
         // Public: the browser comes back from X without our token. One that is sent anyway
         // must be valid and belong to whoever started the flow.
@@ -78,11 +78,4 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
         Route::Callback => Err(AppError::internal("callback reached the guarded branch")),
     };
     with_rate_headers(result, &caller.rate)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

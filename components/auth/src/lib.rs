@@ -66,7 +66,7 @@ async fn handle(req: IncomingRequest) -> Response {
 }
 
 async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
-    let env = Env::open(&ctx, chrono_now_ms())?;
+    let env = Env::open(&ctx, common::clock::now_ms())?;
     let (db, kv, cfg, meta, now) = (&env.db, &env.kv, &env.cfg, &env.meta, env.now_ms);
     match route {
         Route::Register => {
@@ -130,11 +130,4 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
             with_rate_headers(result, &caller.rate)
         }
     }
-}
-
-fn chrono_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -51,8 +51,8 @@ async fn http_tick(ctx: Ctx) -> Result<Reply, AppError> {
 async fn run(config: &Config) -> Result<scheduler::Report, AppError> {
     let db = Db::connect(&config.database_url)?;
     let cfg = AccountsConfig::load()?;
-    let opts = Options::new(scheduler::owner_name(now_ms()));
-    scheduler::tick(&db, &cfg, &now_ms, &opts).await
+    let opts = Options::new(scheduler::owner_name(common::clock::now_ms()));
+    scheduler::tick(&db, &cfg, &common::clock::now_ms, &opts).await
 }
 
 struct Cron;
@@ -72,10 +72,3 @@ impl common::cron::Guest for Cron {
 }
 
 common::cron::bindings::export_cron!(Cron);
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}

@@ -48,7 +48,7 @@ async fn handle(req: IncomingRequest) -> Response {
 }
 
 async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
-    let env = Env::open(&ctx, now_ms())?;
+    let env = Env::open(&ctx, common::clock::now_ms())?;
     let caller = session::guard(&ctx, &env.cfg, &env.db, &env.kv, env.now_ms)?;
     let result = match route {
         Route::Create => api::create(&env, &mut ctx, &caller).await,
@@ -63,7 +63,7 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
                 Route::Like => engage::Action::Like,
                 _ => engage::Action::Repost,
             };
-            let post = post_id(&ctx)?;
+            let post = api::post_id(&ctx)?;
             let body = if ctx.header("content-type").is_some() {
                 ctx.json().await?
             } else {
@@ -83,17 +83,4 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
         })?)),
     };
     with_rate_headers(result, &caller.rate)
-}
-
-fn post_id(ctx: &Ctx) -> Result<uuid::Uuid, AppError> {
-    ctx.param("id")
-        .and_then(|s| uuid::Uuid::parse_str(s).ok())
-        .ok_or_else(|| AppError::not_found("Post"))
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -36,9 +36,7 @@ impl Env {
 }
 
 fn workspace_of(caller: &Caller) -> Result<(Uuid, Role), AppError> {
-    caller
-        .workspace
-        .ok_or_else(|| AppError::not_found("Workspace"))
+    Ok((caller.acting_workspace()?, caller.role()))
 }
 
 /// The permission-table rule of the current route (re-checked inside transactions).

@@ -6,10 +6,11 @@ use super::credentials::Credentials;
 use super::oauth_state::{self, Pending, Refusal};
 use super::refresh::{self, When};
 use super::slots::{self, SlotInput};
-use super::store::{self, rfc3339, Account, Connected, Page, Settings};
+use super::store::{self, Account, Connected, Page, Settings};
 use crate::audit::{self, Entry};
 use crate::auth::Caller;
 use crate::authz::Role;
+use crate::clock::rfc3339;
 use crate::error::AppError;
 use crate::http::{Ctx, Reply};
 use crate::identity::Env;
@@ -23,19 +24,13 @@ use uuid::Uuid;
 /// The key-value namespace of connect flows.
 pub const KV_NAMESPACE: &str = "accounts";
 
-fn workspace(caller: &Caller) -> Result<Uuid, AppError> {
-    caller
-        .workspace_id()
-        .ok_or_else(|| AppError::not_found("Workspace"))
-}
-
 fn time(now_ms: i64) -> DateTime<chrono::Utc> {
     DateTime::from_timestamp_millis(now_ms).unwrap_or_default()
 }
 
 /// `POST /api/accounts/connect`: starts the OAuth 2.0 flow with PKCE.
 pub fn connect(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let cfg = AccountsConfig::load()?;
     let app = OAuthApp::from_config(&cfg.x)?;
     let redirect_uri = redirect_uri(&cfg, ctx)?;
@@ -244,7 +239,7 @@ pub struct OAuth1Body {
 
 /// `POST /api/accounts`: an account by OAuth 1.0a user credentials, checked against X first.
 pub async fn add_oauth1(env: &Env, caller: &Caller, body: OAuth1Body) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let fields = [
         ("apiKey", &body.api_key),
         ("apiSecret", &body.api_secret),
@@ -302,7 +297,7 @@ pub async fn add_oauth1(env: &Env, caller: &Caller, body: OAuth1Body) -> Result<
 }
 
 pub fn list(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let page = Page::from_query(|n| ctx.query_param(n))?;
     // Served from the cache when this page of this version of the workspace's accounts was
     // built in the last 30 s (see `cache`); the active account is always read fresh.
@@ -343,7 +338,7 @@ pub fn list(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
 }
 
 pub fn get(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let id = store::path_id(ctx.param("id"))?;
     let account = store::get(&env.db, ws, id)?;
     let mut data = account.to_json();
@@ -372,7 +367,7 @@ fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
 }
 
 pub fn update(env: &Env, ctx: &Ctx, caller: &Caller, body: PatchBody) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let id = store::path_id(ctx.param("id"))?;
     let mut errors = Vec::new();
     let label = body.label.clone().map(|l| {
@@ -444,7 +439,7 @@ pub fn update(env: &Env, ctx: &Ctx, caller: &Caller, body: PatchBody) -> Result<
 /// `DELETE /api/accounts/:id[?force=true]`: revokes the tokens at X, then deletes. Refused
 /// while posts are scheduled unless forced, which cancels them.
 pub async fn delete(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let id = store::path_id(ctx.param("id"))?;
     let account = store::get(&env.db, ws, id)?;
     let force = match ctx.query_param("force").as_deref() {
@@ -508,7 +503,7 @@ async fn revoke_at_x(env: &Env, cfg: &AccountsConfig, account: &Account) -> Valu
 }
 
 pub fn switch(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let id = store::path_id(ctx.param("id"))?;
     store::switch(&env.db, ws, caller.user.id, id)?;
     audit::record(
@@ -525,7 +520,7 @@ pub fn switch(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> 
 /// `POST /api/accounts/:id/refresh`: refreshes the token now. Concurrent calls collapse into
 /// one refresh (each names the refresh it saw; the first one to take the lock does it).
 pub async fn refresh_now(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let id = store::path_id(ctx.param("id"))?;
     let seen = store::get(&env.db, ws, id)?.last_refreshed_ms;
     let cfg = AccountsConfig::load()?;
@@ -559,7 +554,7 @@ pub async fn refresh_now(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply,
 /// failures. `verify=true` also asks X who the token belongs to (refreshing a rejected OAuth
 /// 2.0 token once), which is how a token revoked at X is noticed outside publishing.
 pub async fn health(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let id = store::path_id(ctx.param("id"))?;
     let mut account = store::get(&env.db, ws, id)?;
     let verified = if ctx.query_param("verify").as_deref() == Some("true") {

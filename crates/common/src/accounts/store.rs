@@ -5,8 +5,7 @@
 use super::slots::Slot;
 use crate::db::{Db, Param, Row};
 use crate::error::AppError;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use crate::pagination;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -99,12 +98,7 @@ impl Account {
     }
 }
 
-/// Unix milliseconds as RFC 3339 UTC with milliseconds.
-pub fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap_or_default()
-}
+use crate::clock::rfc3339;
 
 fn parse_id(s: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(s).map_err(AppError::internal)
@@ -142,48 +136,21 @@ pub struct Page {
 
 impl Page {
     pub fn from_query(q: impl Fn(&str) -> Option<String>) -> Result<Page, AppError> {
-        let limit = match q("limit") {
-            None => 50,
-            Some(raw) => raw
-                .parse::<usize>()
-                .ok()
-                .filter(|l| (1..=100).contains(l))
-                .ok_or_else(|| field_error("limit", "limit must be between 1 and 100"))?,
-        };
         let status = q("status").filter(|s| !s.is_empty());
         if let Some(s) = &status {
             if !STATUSES.contains(&s.as_str()) {
-                return Err(field_error(
+                return Err(pagination::invalid(
                     "status",
                     "status must be active, needs_reauth, paused or suspended",
                 ));
             }
         }
-        let cursor = q("cursor")
-            .filter(|c| !c.is_empty())
-            .map(|c| decode_cursor(&c).ok_or_else(|| field_error("cursor", "invalid cursor")))
-            .transpose()?;
         Ok(Page {
-            limit,
+            limit: pagination::limit(q("limit"))?,
             status,
-            cursor,
+            cursor: pagination::cursor(q("cursor"))?,
         })
     }
-}
-
-fn field_error(field: &str, message: &str) -> AppError {
-    AppError::validation(message).with_details(json!({ "field": field }))
-}
-
-#[cfg(test)]
-fn encode_cursor(us: i64, id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{us}.{id}"))
-}
-
-fn decode_cursor(raw: &str) -> Option<(i64, Uuid)> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
-    let (us, id) = text.split_once('.')?;
-    Some((us.parse().ok()?, Uuid::parse_str(id).ok()?))
 }
 
 /// The columns of one account in the API's JSON shape (the same as [`Account::to_json`]), for
@@ -235,7 +202,7 @@ pub fn list_json(db: &Db, ws: Uuid, page: &Page) -> Result<(String, Option<Strin
         .ok_or_else(|| AppError::internal("an aggregate returned no row"))?;
     let more: bool = row.get("more")?;
     let last: Option<String> = row.get("last")?;
-    let next = last.filter(|_| more).map(|l| URL_SAFE_NO_PAD.encode(l));
+    let next = last.filter(|_| more).map(|l| pagination::encode_text(&l));
     Ok((row.get("items")?, next))
 }
 
@@ -550,15 +517,6 @@ pub fn record_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        let id = Uuid::now_v7();
-        let c = encode_cursor(1_700_000_000_123_456, id);
-        assert_eq!(decode_cursor(&c), Some((1_700_000_000_123_456, id)));
-        assert_eq!(decode_cursor("not a cursor"), None);
-        assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("12.nope")), None);
-    }
 
     #[test]
     fn page_parameters_are_checked() {

@@ -35,6 +35,12 @@ impl Caller {
         self.workspace.map(|(w, _)| w)
     }
 
+    /// The workspace a workspace route acts in (404 when there is none).
+    pub fn acting_workspace(&self) -> Result<Uuid, AppError> {
+        self.workspace_id()
+            .ok_or_else(|| AppError::not_found("Workspace"))
+    }
+
     pub fn role(&self) -> Role {
         self.workspace.map(|(_, r)| r).unwrap_or(Role::Viewer)
     }

@@ -24,13 +24,8 @@ pub const MEDIA_NAMESPACE: &str = "media";
 /// How long an `Idempotency-Key` answers with its first response.
 pub const IDEMPOTENCY_TTL_MS: i64 = 24 * 3600 * 1000;
 
-fn workspace(caller: &Caller) -> Result<Uuid, AppError> {
-    caller
-        .workspace_id()
-        .ok_or_else(|| AppError::not_found("Workspace"))
-}
-
-fn post_id(ctx: &Ctx) -> Result<Uuid, AppError> {
+/// The `:id` of a post route; anything but a UUID is simply not found.
+pub fn post_id(ctx: &Ctx) -> Result<Uuid, AppError> {
     ctx.param("id")
         .and_then(|s| Uuid::parse_str(s).ok())
         .ok_or_else(|| AppError::not_found("Post"))
@@ -46,7 +41,7 @@ pub fn media_kind(kv: &Kv, ws: Uuid, id: &str, now_ms: i64) -> Option<MediaKind>
 
 /// `POST /api/tweets`, with `Idempotency-Key` replay.
 pub async fn create(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let (req, bytes): (PostRequest, Vec<u8>) = ctx.json_and_bytes().await?;
     let key = ctx
         .header("idempotency-key")
@@ -269,7 +264,7 @@ fn create_in(
         "created",
         json!({
             "status": store::status_of(&draft),
-            "scheduledAt": placement.scheduled_at_ms.map(accounts::store::rfc3339),
+            "scheduledAt": placement.scheduled_at_ms.map(crate::clock::rfc3339),
             "queued": placement.queued,
             "parts": draft.parts.len(),
         }),
@@ -289,20 +284,20 @@ fn create_in(
 }
 
 pub fn list(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let filter = Filter::from_query(|n| ctx.query_param(n))?;
     let (items, next) = store::list(&env.db, ws, &filter)?;
     Ok(Reply::ok(json!({ "items": items, "nextCursor": next })))
 }
 
 pub fn get(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     Ok(Reply::ok(store::get(&env.db, ws, post_id(ctx)?)?))
 }
 
 /// `PUT /api/tweets/:id`: a full replacement of a draft or scheduled post (409 otherwise).
 pub async fn update(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let id = post_id(ctx)?;
     let req: PostRequest = ctx.json().await?;
     env.db.transaction(|db| {
@@ -382,7 +377,7 @@ fn history(
 /// `DELETE /api/tweets/:id`: cancels a draft, scheduled or failed post; deletes a published one
 /// on X (every published part) and records it. A post being published right now is 409.
 pub async fn delete(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let id = post_id(ctx)?;
     let (status, account, _) = env.db.transaction(|db| store::lock(db, ws, id))?;
     match status.as_str() {
@@ -475,7 +470,7 @@ async fn delete_on_x(
 
 /// `POST /api/tweets/validate`: the text report of `content` plus every rule `create` applies.
 pub async fn validate(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let req: PostRequest = ctx.json().await?;
     let report = text::analyze(&req.content);
     let kv = Kv::open(MEDIA_NAMESPACE)?;
@@ -498,7 +493,7 @@ pub const BULK_MAX_BYTES: usize = 2 << 20;
 /// is placed (account, time or queue slot, duplicate rule) inside one transaction, so a row that
 /// cannot be placed rolls the whole import back and is reported with its row number.
 pub async fn bulk(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let format = ctx
         .header("content-type")
         .and_then(super::bulk::Format::from_content_type)

@@ -2,16 +2,15 @@
 //! X post: run now through the X client, or stored with a time for the scheduler. Every action
 //! is a row in `engagements`, whatever its outcome.
 
-use crate::accounts::store::rfc3339;
 use crate::accounts::{self, AccountsConfig};
 use crate::audit::{self, Entry};
 use crate::auth::Caller;
+use crate::clock::rfc3339;
 use crate::db::{Db, Param, Row};
 use crate::error::AppError;
 use crate::identity::Env;
+use crate::pagination;
 use crate::posts::compose::{parse_instant, XId, CLOCK_SKEW_SECONDS, MAX_DAYS_AHEAD};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -52,12 +51,6 @@ fn field(field: &str, message: &str) -> AppError {
         .with_details(json!({ "errors": [{ "field": field, "message": message }] }))
 }
 
-fn workspace(caller: &Caller) -> Result<Uuid, AppError> {
-    caller
-        .workspace_id()
-        .ok_or_else(|| AppError::not_found("Workspace"))
-}
-
 /// The named account, else the caller's active one (422 when neither exists).
 fn account(
     db: &Db,
@@ -79,7 +72,7 @@ pub async fn create(
     caller: &Caller,
     body: EngagementBody,
 ) -> Result<(u16, Value), AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let post = XId::parse(body.post_id.trim())
         .ok_or_else(|| field("postId", "must be an X post id (1 to 19 digits)"))?;
     let at_ms = match body.scheduled_at.as_deref() {
@@ -233,28 +226,9 @@ pub fn list(
     caller: &Caller,
     q: impl Fn(&str) -> Option<String>,
 ) -> Result<Value, AppError> {
-    let ws = workspace(caller)?;
-    let limit = match q("limit").filter(|l| !l.is_empty()) {
-        None => 50,
-        Some(raw) => raw
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| field("limit", "limit must be between 1 and 100"))?,
-    };
-    let cursor = q("cursor")
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            let text = URL_SAFE_NO_PAD
-                .decode(&c)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok());
-            text.as_deref()
-                .and_then(|t| t.split_once('.'))
-                .and_then(|(us, id)| Some((us.parse::<i64>().ok()?, Uuid::parse_str(id).ok()?)))
-                .ok_or_else(|| field("cursor", "invalid cursor"))
-        })
-        .transpose()?;
+    let ws = caller.acting_workspace()?;
+    let limit = pagination::limit(q("limit"))? as i64;
+    let cursor = pagination::cursor(q("cursor"))?;
     let rows = db.query(
         &format!(
             "SELECT {COLUMNS} FROM engagements e JOIN x_accounts a ON a.id = e.account_id
@@ -279,7 +253,7 @@ pub fn list(
         last = Some((r.get::<i64>("created_us")?, r.get::<String>("id")?));
     }
     let next = (rows.len() as i64 > limit)
-        .then(|| last.map(|(us, id)| URL_SAFE_NO_PAD.encode(format!("{us}.{id}"))))
+        .then(|| last.map(|(us, id)| pagination::encode(us, id)))
         .flatten();
     Ok(json!({ "items": items, "nextCursor": next }))
 }
@@ -299,7 +273,7 @@ pub async fn on_post(
     action: Action,
     body: OnPostBody,
 ) -> Result<(u16, Value), AppError> {
-    let ws = workspace(caller)?;
+    let ws = caller.acting_workspace()?;
     let rows = env.db.query(
         "SELECT x_post_id, status FROM posts
          WHERE workspace_id = $1::uuid AND id = $2::uuid AND thread_position = 0",

@@ -3,11 +3,10 @@
 //! query takes the workspace id; instants are read as epoch milliseconds.
 
 use super::compose::{Draft, Status};
-use crate::accounts::store::rfc3339;
+use crate::clock::rfc3339;
 use crate::db::{Db, Param, Row};
 use crate::error::AppError;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use crate::pagination::{self, invalid};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -281,21 +280,10 @@ pub struct Filter {
     pub cursor: Option<(i64, Uuid)>,
 }
 
-fn invalid(field: &str, message: &str) -> AppError {
-    AppError::validation(message).with_details(json!({ "field": field }))
-}
-
 impl Filter {
     pub fn from_query(q: impl Fn(&str) -> Option<String>) -> Result<Filter, AppError> {
         let nonempty = |n: &str| q(n).filter(|v| !v.is_empty());
-        let limit = match nonempty("limit") {
-            None => 50,
-            Some(raw) => raw
-                .parse::<usize>()
-                .ok()
-                .filter(|l| (1..=100).contains(l))
-                .ok_or_else(|| invalid("limit", "limit must be between 1 and 100"))?,
-        };
+        let limit = pagination::limit(q("limit"))?;
         let status = nonempty("status");
         if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
             return Err(invalid("status", "unknown status"));
@@ -312,9 +300,7 @@ impl Filter {
                 })
                 .transpose()
         };
-        let cursor = nonempty("cursor")
-            .map(|c| decode_cursor(&c).ok_or_else(|| invalid("cursor", "invalid cursor")))
-            .transpose()?;
+        let cursor = pagination::cursor(q("cursor"))?;
         Ok(Filter {
             status,
             account,
@@ -324,12 +310,6 @@ impl Filter {
             cursor,
         })
     }
-}
-
-fn decode_cursor(raw: &str) -> Option<(i64, Uuid)> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
-    let (us, id) = text.split_once('.')?;
-    Some((us.parse().ok()?, Uuid::parse_str(id).ok()?))
 }
 
 /// A page of posts (thread heads), newest first, cursor on (creation microsecond, id).
@@ -371,7 +351,7 @@ pub fn list(db: &Db, ws: Uuid, f: &Filter) -> Result<(Vec<Value>, Option<String>
         last = Some((r.get::<i64>("created_us")?, r.get::<String>("id")?));
     }
     let next = (rows.len() > f.limit)
-        .then(|| last.map(|(us, id)| URL_SAFE_NO_PAD.encode(format!("{us}.{id}"))))
+        .then(|| last.map(|(us, id)| pagination::encode(us, id)))
         .flatten();
     Ok((items, next))
 }

@@ -198,9 +198,7 @@ fn short_by(declared: u64, received: u64) -> AppError {
 }
 
 pub async fn upload(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let ws = caller
-        .workspace_id()
-        .ok_or_else(|| AppError::not_found("Workspace"))?;
+    let ws = caller.acting_workspace()?;
     let content_type = ctx.header("content-type").unwrap_or("").to_string();
     let length: u64 = ctx
         .header("content-length")
@@ -317,6 +315,6 @@ pub async fn upload(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
         "contentType": kind,
         "accountId": account.id,
         "ready": ready,
-        "expiresAt": crate::accounts::store::rfc3339(env.now_ms + MEDIA_TTL_MS),
+        "expiresAt": crate::clock::rfc3339(env.now_ms + MEDIA_TTL_MS),
     })))
 }

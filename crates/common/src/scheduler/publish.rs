@@ -121,7 +121,7 @@ fn defer(ctx: &Ctx<'_>, c: &Claimed, until_ms: i64, reason: &str) -> Result<Outc
         ctx,
         c,
         "deferred",
-        json!({ "until": accounts::store::rfc3339(until_ms), "reason": reason }),
+        json!({ "until": crate::clock::rfc3339(until_ms), "reason": reason }),
     )?;
     Ok(Outcome::Deferred)
 }
@@ -180,7 +180,7 @@ fn retry(ctx: &Ctx<'_>, c: &Claimed, attempts: i64, reason: &str) -> Result<Outc
         ctx,
         c,
         "deferred",
-        json!({ "until": accounts::store::rfc3339(ctx.now_ms + wait), "reason": reason, "retry": attempts }),
+        json!({ "until": crate::clock::rfc3339(ctx.now_ms + wait), "reason": reason, "retry": attempts }),
     )?;
     Ok(Outcome::Retrying)
 }
