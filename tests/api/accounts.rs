@@ -20,6 +20,11 @@ pub struct AccountsTest {
 
 impl AccountsTest {
     pub async fn start() -> AccountsTest {
+        Self::start_with(&[]).await
+    }
+
+    /// With extra Spin variables (and the simulator's address for them).
+    pub async fn start_with(vars: &[(&str, &str)]) -> AccountsTest {
         let sim = Sim::start(SimConfig::ephemeral())
             .await
             .expect("start xsim");
@@ -27,17 +32,24 @@ impl AccountsTest {
             .inner
             .lock()
             .add_user(OTHER, "second_brand", "Second Brand", 0);
-        let app = Setup::app()
+        let mut setup = Self::setup(&sim);
+        for (name, value) in vars {
+            setup = setup.var(name, value);
+        }
+        let app = setup.spawn().await;
+        let owner = app.register("owner@example.com", "Owner").await;
+        let token = owner["accessToken"].as_str().unwrap().to_string();
+        AccountsTest { sim, app, token }
+    }
+
+    /// The shipping app pointed at `sim`, on Redis.
+    pub fn setup(sim: &SimHandle) -> Setup {
+        Setup::app()
             .var("x_api_base_url", &sim.base_url())
             .var("x_client_id", xsim::DEFAULT_CLIENT_ID)
             .var("x_client_secret", xsim::DEFAULT_CLIENT_SECRET)
             .var("x_request_timeout_ms", "3000")
             .kv(Kv::Redis)
-            .spawn()
-            .await;
-        let owner = app.register("owner@example.com", "Owner").await;
-        let token = owner["accessToken"].as_str().unwrap().to_string();
-        AccountsTest { sim, app, token }
     }
 
     pub fn st(&self) -> &Arc<SimState> {
@@ -1148,4 +1160,109 @@ async fn list_first_page(t: &AccountsTest) -> Value {
     let resp = t.app.auth_get("/api/accounts?limit=10", &t.token).await;
     assert_eq!(resp.status, 200, "{}", resp.text);
     resp.json()["data"]["items"].clone()
+}
+
+#[tokio::test]
+async fn with_a_connected_url_the_callback_redirects_there_on_success_and_on_failure() {
+    // Arrange
+    let t = AccountsTest::start_with(&[("accounts_connected_url", "https://app.example/accounts")])
+        .await;
+    let started = t.start_connect(&t.token).await;
+    let callback = t
+        .consent(started["authorizeUrl"].as_str().unwrap(), ME)
+        .await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let visit = |path: String| {
+        let browser = browser.clone();
+        let url = format!("{}{path}", t.app.address);
+        async move {
+            let resp = browser.get(url).send().await.unwrap();
+            let status = resp.status().as_u16();
+            let location = resp.headers()["location"].to_str().unwrap().to_string();
+            (status, location)
+        }
+    };
+
+    // Act
+    let (ok_status, ok_location) = visit(callback.clone()).await;
+    let (replay_status, replay_location) = visit(callback).await;
+
+    // Assert
+    let id: String = t
+        .app
+        .db
+        .client()
+        .await
+        .query_one("SELECT id::text FROM x_accounts", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ok_status, 302);
+    assert_eq!(
+        ok_location,
+        format!("https://app.example/accounts?status=connected&accountId={id}")
+    );
+    assert_eq!(replay_status, 302);
+    assert_eq!(
+        replay_location,
+        "https://app.example/accounts?status=error&code=ACCT_STATE"
+    );
+}
+
+#[tokio::test]
+async fn credentials_sealed_with_the_previous_key_open_and_are_resealed_with_the_new_one() {
+    // Arrange: an account connected under the first key.
+    let t = AccountsTest::start().await;
+    let id = t.connected(ME).await["id"].as_str().unwrap().to_string();
+    let db = t.app.db.client().await;
+    let key_id = || async {
+        db.query_one(
+            "SELECT key_id FROM x_accounts WHERE id = $1::text::uuid",
+            &[&id],
+        )
+        .await
+        .unwrap()
+        .get::<_, String>(0)
+    };
+    let first_key = key_id().await;
+    let new_key = "bmV3LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzLWxvbmc=";
+    let rotated = |previous: Option<&str>| {
+        let mut setup = AccountsTest::setup(&t.sim)
+            .var("database_url", &t.app.db.url)
+            .var("encryption_key", new_key);
+        if let Some(p) = previous {
+            setup = setup.var("encryption_key_previous", p);
+        }
+        setup.spawn()
+    };
+    let verify = |app: &crate::helpers::TestApp| {
+        let path = format!("/api/accounts/{id}/health?verify=true");
+        let token = t.token.clone();
+        let app_address = app.address.clone();
+        async move {
+            let resp = reqwest::Client::new()
+                .get(format!("{app_address}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let body: Value = resp.json().await.unwrap();
+            body["data"]["verified"]["ok"].clone()
+        }
+    };
+
+    // Act: the new key with the old one as previous, then the new key alone.
+    let during = rotated(Some(crate::helpers::TEST_ENCRYPTION_KEY)).await;
+    let verified_during = verify(&during).await;
+    let resealed_key = key_id().await;
+    let after = rotated(None).await;
+    let verified_after = verify(&after).await;
+
+    // Assert
+    assert_eq!(verified_during, true, "the previous key still opens");
+    assert_ne!(resealed_key, first_key, "re-sealed with the new key on use");
+    assert_eq!(verified_after, true, "the old key is no longer needed");
 }

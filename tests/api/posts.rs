@@ -606,6 +606,17 @@ async fn lists_filter_by_status_and_account_and_page_without_repeats() {
                 &p.t.token,
             )
             .await;
+    let window =
+        p.t.app
+            .auth_get(
+                &format!(
+                    "/api/tweets?from={}&to={}",
+                    in_hours(3).replace(':', "%3A"),
+                    in_hours(7).replace(':', "%3A")
+                ),
+                &p.t.token,
+            )
+            .await;
     let bad =
         p.t.app
             .auth_get("/api/tweets?status=sent", &p.t.token)
@@ -617,6 +628,17 @@ async fn lists_filter_by_status_and_account_and_page_without_repeats() {
     assert_eq!(
         scheduled.json()["data"]["items"].as_array().unwrap().len(),
         4
+    );
+    let in_window: Vec<Value> = window.json()["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["content"].clone())
+        .collect();
+    assert_eq!(
+        in_window,
+        [json!("post 4"), json!("post 2")],
+        "scheduled 4 h and 6 h ahead, newest first"
     );
     assert_error_envelope(&bad, 422, "VALIDATION_ERROR");
 }

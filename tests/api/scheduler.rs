@@ -579,3 +579,48 @@ async fn due_engagements_run_in_the_tick_and_future_ones_wait() {
         .contains(&(ME, x_id.parse::<u64>().unwrap()));
     assert!(liked, "the like reached X");
 }
+
+#[tokio::test]
+async fn a_refusal_fails_at_once_and_an_outage_fails_only_after_the_bounded_retries() {
+    // Arrange: X refuses one post (403) and is down (503) for everything after it.
+    let t = SchedTest::start(Profile::Unlimited, 1).await;
+    let refused = t.post(&t.accounts[0].1, &["refused by X"], -2_000).await;
+    t.fault(FaultKind::Status, 403, 0, 1, 0);
+    let first = t.tick_at(now_ms()).await;
+    let down = t.post(&t.accounts[0].1, &["X is down"], -1_000).await;
+    t.fault(FaultKind::Status, 503, 0, 100, 0);
+
+    // Act: tick at each retry time until the post settles.
+    let db = t.app.db.client().await;
+    let mut ticks = 0;
+    loop {
+        let due: Option<i64> = db
+            .query_one(
+                "SELECT (extract(epoch FROM coalesce(next_attempt_at, scheduled_at)) * 1000)::int8
+                 FROM posts WHERE id = $1::text::uuid AND status = 'scheduled'",
+                &[&down],
+            )
+            .await
+            .ok()
+            .map(|r| r.get(0));
+        let Some(due) = due else { break };
+        t.tick_at(due.max(now_ms()) + 1).await;
+        ticks += 1;
+        assert!(ticks <= 10, "the retries are bounded");
+    }
+
+    // Assert
+    assert_eq!(first["failed"], 1, "{first}");
+    let (status, _, attempts, error) = t.status_of(&refused).await;
+    assert_eq!((status.as_str(), attempts), ("failed", 1));
+    assert!(error.unwrap().contains("X refused the post"));
+    let (status, _, attempts, error) = t.status_of(&down).await;
+    assert_eq!(status, "failed");
+    assert_eq!(attempts, 5, "five attempts in all");
+    assert!(
+        error.unwrap().contains("5 attempts"),
+        "a reason a person can act on"
+    );
+    assert_eq!(ticks, 5);
+    assert!(t.x_texts(ME).is_empty());
+}
