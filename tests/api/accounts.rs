@@ -533,6 +533,34 @@ async fn pagination_walks_every_account_once_and_filters_by_status() {
         .app
         .auth_get("/api/accounts?status=paused&limit=100", &t.token)
         .await;
+    let paused_first = t
+        .app
+        .auth_get("/api/accounts?status=paused&limit=2", &t.token)
+        .await
+        .json()["data"]
+        .clone();
+    let paused_second = t
+        .app
+        .auth_get(
+            &format!(
+                "/api/accounts?status=paused&limit=2&cursor={}",
+                paused_first["nextCursor"].as_str().unwrap()
+            ),
+            &t.token,
+        )
+        .await
+        .json()["data"]
+        .clone();
+    let newest_first: Vec<String> = db
+        .query(
+            "SELECT username FROM x_accounts ORDER BY created_at DESC, id DESC",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     let bad = t.app.auth_get("/api/accounts?limit=1000", &t.token).await;
 
     // Assert
@@ -541,7 +569,20 @@ async fn pagination_walks_every_account_once_and_filters_by_status() {
     unique.dedup();
     assert_eq!(seen.len(), 23, "{seen:?}");
     assert_eq!(unique.len(), 23, "no repeats");
+    assert_eq!(seen, newest_first, "newest first, ties broken by id");
     assert_eq!(paused.json()["data"]["items"].as_array().unwrap().len(), 4);
+    assert_eq!(paused_first["items"].as_array().unwrap().len(), 2);
+    assert_eq!(paused_second["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        paused_second["nextCursor"],
+        Value::Null,
+        "a page that ends the list has no next cursor"
+    );
+    assert!(paused_second["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["status"] == "paused"));
     assert_error_envelope(&bad, 422, "VALIDATION_ERROR");
 }
 
@@ -1096,23 +1137,39 @@ async fn deleting_an_account_with_scheduled_posts_needs_force_which_cancels_them
 }
 
 #[tokio::test]
-async fn a_cached_list_page_shows_every_change_made_through_the_api_at_once() {
-    // Arrange: the first page is read (and cached).
+async fn the_list_shows_every_change_at_once_and_each_item_as_the_account_itself_reads() {
+    // Arrange: the first page is read.
     let t = AccountsTest::start().await;
     let account = t.connected(ME).await;
     let id = account["id"].as_str().unwrap();
     let before = list_first_page(&t).await;
 
-    // Act: a settings change, a second account, a refresh and a deletion, each read back.
+    // Act: a settings change (text that needs escaping, slots, a cap, paused), a second
+    // account, a refresh and a deletion, each read back through the list.
     let patched = t
         .call(
             Method::PATCH,
             &format!("/api/accounts/{id}"),
             &t.token,
-            Some(&json!({ "label": "renamed" })),
+            Some(&json!({
+                "label": "Brand \"Zürich\"\t\\ 東京 🚀",
+                "timezone": "Europe/Berlin",
+                "postingSlots": [{ "day": "mon", "time": "09:30" }, { "day": "fri", "time": "17:05" }],
+                "dailyPostCap": 12,
+                "paused": true
+            })),
         )
         .await;
     let after_patch = list_first_page(&t).await;
+    let patched_item = mine(&after_patch, id);
+    let read_after_patch = t.account(id).await;
+    t.call(
+        Method::PATCH,
+        &format!("/api/accounts/{id}"),
+        &t.token,
+        Some(&json!({ "paused": false })),
+    )
+    .await;
     t.connected(OTHER).await;
     let after_connect = list_first_page(&t).await;
     let refreshed = t
@@ -1124,6 +1181,10 @@ async fn a_cached_list_page_shows_every_change_made_through_the_api_at_once() {
         )
         .await;
     let after_refresh = list_first_page(&t).await;
+    let mut read_after_refresh = Vec::new();
+    for item in after_refresh.as_array().unwrap() {
+        read_after_refresh.push(t.account(item["id"].as_str().unwrap()).await);
+    }
     t.call(
         Method::DELETE,
         &format!("/api/accounts/{id}"),
@@ -1135,25 +1196,43 @@ async fn a_cached_list_page_shows_every_change_made_through_the_api_at_once() {
 
     // Assert
     assert_eq!(before[0]["label"], Value::Null);
-    assert_eq!(patched.status, 200);
-    assert_eq!(after_patch[0]["label"], "renamed");
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(patched_item["label"], "Brand \"Zürich\"\t\\ 東京 🚀");
+    assert_eq!(patched_item["status"], "paused");
+    assert_eq!(patched_item["paused"], true);
+    assert_eq!(patched_item, without_active(&read_after_patch));
     assert_eq!(after_connect.as_array().unwrap().len(), 2);
     assert_eq!(refreshed.status, 200, "{}", refreshed.text);
-    let mine = |items: &Value| {
-        items
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["id"] == id)
-            .cloned()
-            .unwrap()
-    };
     assert_ne!(
-        mine(&after_refresh)["lastRefreshedAt"],
-        mine(&after_connect)["lastRefreshedAt"],
+        mine(&after_refresh, id)["lastRefreshedAt"],
+        mine(&after_connect, id)["lastRefreshedAt"],
         "the refresh shows"
     );
+    for (item, read) in after_refresh
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&read_after_refresh)
+    {
+        assert_eq!(item, &without_active(read), "the list item is the account");
+    }
     assert_eq!(after_delete.as_array().unwrap().len(), 1);
+}
+
+fn mine(items: &Value, id: &str) -> Value {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .cloned()
+        .unwrap()
+}
+
+fn without_active(account: &Value) -> Value {
+    let mut account = account.clone();
+    account.as_object_mut().unwrap().remove("active");
+    account
 }
 
 async fn list_first_page(t: &AccountsTest) -> Value {

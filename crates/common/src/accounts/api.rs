@@ -299,41 +299,12 @@ pub async fn add_oauth1(env: &Env, caller: &Caller, body: OAuth1Body) -> Result<
 pub fn list(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let ws = caller.acting_workspace()?;
     let page = Page::from_query(|n| ctx.query_param(n))?;
-    // Served from the cache when this page of this version of the workspace's accounts was
-    // built in the last 30 s (see `cache`); the active account is always read fresh.
-    let cache = super::cache::open();
-    let key = cache.as_ref().and_then(|kv| {
-        let version = super::cache::version(kv, ws)?;
-        let query = format!(
-            "{}:{}:{}",
-            page.limit,
-            page.status.as_deref().unwrap_or(""),
-            ctx.query_param("cursor").unwrap_or_default()
-        );
-        Some(super::cache::page_key(ws, version, &query))
-    });
-    let cached = match (&cache, &key) {
-        (Some(kv), Some(key)) => super::cache::get(kv, key, env.now_ms),
-        _ => None,
-    };
-    let (items, next) = match cached {
-        Some(hit) => (hit.items, hit.next),
-        None => {
-            let (items, next) = store::list_json(&env.db, ws, &page)?;
-            if let (Some(kv), Some(key)) = (&cache, &key) {
-                let page = super::cache::CachedPage { items, next };
-                super::cache::put(kv, key, &page, env.now_ms);
-                (page.items, page.next)
-            } else {
-                (items, next)
-            }
-        }
-    };
-    let active = store::active(&env.db, ws, caller.user.id)?;
+    let list = store::list_json(&env.db, ws, caller.user.id, &page)?;
     Ok(Reply::ok_json(format!(
-        r#"{{"items":{items},"nextCursor":{},"activeAccountId":{}}}"#,
-        json!(next),
-        json!(active)
+        r#"{{"items":{},"nextCursor":{},"activeAccountId":{}}}"#,
+        list.items,
+        json!(list.next),
+        json!(list.active)
     )))
 }
 

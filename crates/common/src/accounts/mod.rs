@@ -3,7 +3,6 @@
 //! posting slots, and the accounts component's handlers.
 
 pub mod api;
-pub mod cache;
 pub mod config;
 pub mod credentials;
 pub mod oauth_state;

@@ -65,9 +65,6 @@ pub async fn refresh(
     match locked_refresh(db, cfg, ws, id, when, skip_locked, now_ms).await {
         Ok(Step::Done(outcome)) => {
             db.execute("COMMIT", &[])?;
-            if outcome == Outcome::Refreshed {
-                super::cache::bump(ws);
-            }
             Ok(outcome)
         }
         Ok(Step::Failed { error, reauth }) => {
@@ -75,7 +72,6 @@ pub async fn refresh(
             let message = error.to_string();
             store::record_error(db, ws, id, &message, reauth, now_ms)?;
             db.execute("COMMIT", &[])?;
-            super::cache::bump(ws);
             let action = if reauth {
                 "account.needs_reauth"
             } else {

@@ -12,16 +12,17 @@ use uuid::Uuid;
 /// Account statuses, as stored.
 pub const STATUSES: [&str; 4] = ["active", "needs_reauth", "paused", "suspended"];
 
-/// The columns every read returns (`a` is `x_accounts`).
+/// The columns every read returns (`a` is `x_accounts`). Instants are truncated to the
+/// millisecond, as `xmp_iso()` writes them in the stored list items.
 const COLUMNS: &str = "a.id::text AS id, a.workspace_id::text AS workspace_id, a.x_user_id,
     a.username, a.display_name, a.label, a.auth_kind, a.scopes, a.status, a.last_error,
     a.timezone, a.posting_slots::text AS posting_slots, a.daily_post_cap::int8 AS daily_post_cap,
     a.connected_by::text AS connected_by,
-    (extract(epoch FROM a.token_expires_at) * 1000)::int8 AS token_expires_ms,
-    (extract(epoch FROM a.last_refreshed_at) * 1000)::int8 AS last_refreshed_ms,
-    (extract(epoch FROM a.last_error_at) * 1000)::int8 AS last_error_ms,
-    (extract(epoch FROM a.created_at) * 1000)::int8 AS created_ms,
-    (extract(epoch FROM a.updated_at) * 1000)::int8 AS updated_ms";
+    floor(extract(epoch FROM a.token_expires_at) * 1000)::int8 AS token_expires_ms,
+    floor(extract(epoch FROM a.last_refreshed_at) * 1000)::int8 AS last_refreshed_ms,
+    floor(extract(epoch FROM a.last_error_at) * 1000)::int8 AS last_error_ms,
+    floor(extract(epoch FROM a.created_at) * 1000)::int8 AS created_ms,
+    floor(extract(epoch FROM a.updated_at) * 1000)::int8 AS updated_ms";
 
 /// One account as the API shows it (never with credentials).
 #[derive(Debug, Clone)]
@@ -153,22 +154,20 @@ impl Page {
     }
 }
 
-/// The columns of one account in the API's JSON shape (the same as [`Account::to_json`]), for
-/// PostgreSQL's `json_agg` over a row set (cheaper than `json_build_object` per row). Instants
-/// come preformatted from their generated `*_iso` columns (migration 0005).
-const ACCOUNT_JSON_COLUMNS: &str = "a.id AS \"id\", a.x_user_id AS \"xUserId\",
-    a.username AS \"username\", a.display_name AS \"displayName\", a.label AS \"label\",
-    a.auth_kind AS \"authKind\", string_to_array(a.scopes, ' ') AS \"scopes\",
-    a.status AS \"status\", a.status = 'paused' AS \"paused\", a.last_error AS \"lastError\",
-    a.last_error_iso AS \"lastErrorAt\", a.timezone AS \"timezone\",
-    a.posting_slots AS \"postingSlots\", a.daily_post_cap AS \"dailyPostCap\",
-    a.connected_by AS \"connectedBy\", a.token_expires_iso AS \"tokenExpiresAt\",
-    a.last_refreshed_iso AS \"lastRefreshedAt\", a.created_iso AS \"createdAt\",
-    a.updated_iso AS \"updatedAt\"";
-
-/// A page as one JSON array built by PostgreSQL (no per-value crossing into the component),
-/// and the next cursor. The fast path of `GET /api/accounts`.
-pub fn list_json(db: &Db, ws: Uuid, page: &Page) -> Result<(String, Option<String>), AppError> {
+/// A page as one JSON array and the next cursor: the fast path of `GET /api/accounts`.
+/// PostgreSQL keeps each account's list item as stored text (`list_item`, migration 0006), so a
+/// page is 100 stored strings joined, with no per-value crossing into the component; `more` is
+/// one index probe past the page's last row. The user's active account comes in the same
+/// round trip.
+pub fn list_json(db: &Db, ws: Uuid, user: Uuid, page: &Page) -> Result<ListJson, AppError> {
+    // Both conditions stay index conditions in the generic plan PostgreSQL settles on for a
+    // prepared statement: the status filter is written only when asked for (two statements),
+    // and a first page compares with the greatest possible key instead of skipping the test.
+    let status = if page.status.is_some() {
+        "AND a.status = $2"
+    } else {
+        "AND $2::text IS NULL"
+    };
     let (cursor_us, cursor_id) = match page.cursor {
         Some((us, id)) => (Param::Int64(us), Param::Uuid(id.to_string())),
         None => (Param::DbNull, Param::DbNull),
@@ -176,18 +175,24 @@ pub fn list_json(db: &Db, ws: Uuid, page: &Page) -> Result<(String, Option<Strin
     let rows = db.query(
         &format!(
             "WITH page AS MATERIALIZED (
-               SELECT a.*, row_number() OVER (ORDER BY a.created_at DESC, a.id DESC) AS n
-               FROM x_accounts a
-               WHERE a.workspace_id = $1::uuid AND ($2::text IS NULL OR a.status = $2)
-                 AND ($3::int8 IS NULL OR (a.created_at, a.id) <
-                      (timestamptz 'epoch' + $3::int8 * interval '1 microsecond', $4::uuid))
-               ORDER BY a.created_at DESC, a.id DESC LIMIT $5::int8 + 1)
-             SELECT coalesce((SELECT json_agg(t) FROM (
-                      SELECT {ACCOUNT_JSON_COLUMNS} FROM page a WHERE a.n <= $5::int8 ORDER BY a.n
-                    ) t), '[]'::json)::text AS items,
+               SELECT a.list_item, a.created_at, a.id FROM x_accounts a
+               WHERE a.workspace_id = $1::uuid {status}
+                 AND (a.created_at, a.id) <
+                     (coalesce(timestamptz 'epoch' + $3::int8 * interval '1 microsecond',
+                               'infinity'),
+                      coalesce($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+               ORDER BY a.created_at DESC, a.id DESC LIMIT $5::int8),
+             last AS (SELECT created_at, id FROM page ORDER BY created_at, id LIMIT 1)
+             SELECT '[' || coalesce(string_agg(list_item, ',' ORDER BY created_at DESC, id DESC),
+                                    '') || ']' AS items,
                     (SELECT (extract(epoch FROM created_at) * 1000000)::int8 || '.' || id
-                     FROM page WHERE n = $5::int8) AS last,
-                    (SELECT count(*) FROM page) > $5::int8 AS more"
+                     FROM last) AS last,
+                    EXISTS (SELECT 1 FROM x_accounts a, last
+                            WHERE a.workspace_id = $1::uuid {status}
+                              AND (a.created_at, a.id) < (last.created_at, last.id)) AS more,
+                    (SELECT account_id::text FROM active_accounts
+                     WHERE workspace_id = $1::uuid AND user_id = $6::uuid) AS active
+             FROM page"
         ),
         &[
             Param::Uuid(ws.to_string()),
@@ -195,6 +200,7 @@ pub fn list_json(db: &Db, ws: Uuid, page: &Page) -> Result<(String, Option<Strin
             cursor_us,
             cursor_id,
             Param::Int64(page.limit as i64),
+            Param::Uuid(user.to_string()),
         ],
     )?;
     let row = rows
@@ -202,8 +208,19 @@ pub fn list_json(db: &Db, ws: Uuid, page: &Page) -> Result<(String, Option<Strin
         .ok_or_else(|| AppError::internal("an aggregate returned no row"))?;
     let more: bool = row.get("more")?;
     let last: Option<String> = row.get("last")?;
-    let next = last.filter(|_| more).map(|l| pagination::encode_text(&l));
-    Ok((row.get("items")?, next))
+    let active: Option<String> = row.get("active")?;
+    Ok(ListJson {
+        items: row.get("items")?,
+        next: last.filter(|_| more).map(|l| pagination::encode_text(&l)),
+        active: active.as_deref().map(parse_id).transpose()?,
+    })
+}
+
+/// A page of the list: its items as a JSON array, the next cursor and the user's active account.
+pub struct ListJson {
+    pub items: String,
+    pub next: Option<String>,
+    pub active: Option<Uuid>,
 }
 
 /// What a connect (OAuth 2.0 callback or OAuth 1.0a credentials) writes.
@@ -298,7 +315,6 @@ pub fn upsert(
         }
         Ok((id, created))
     })
-    .inspect(|_| super::cache::bump(c.workspace_id))
 }
 
 /// A validated settings change; `None` leaves a field as it is.
@@ -375,7 +391,6 @@ pub fn update(db: &Db, ws: Uuid, id: Uuid, s: &Settings) -> Result<String, AppEr
         )?;
         Ok(status)
     })
-    .inspect(|_| super::cache::bump(ws))
 }
 
 /// The sealed credentials of an account, with the key that sealed them.
@@ -455,7 +470,6 @@ pub fn delete(db: &Db, ws: Uuid, id: Uuid, now_ms: i64) -> Result<i64, AppError>
         }
         Ok(cancelled.len() as i64)
     })
-    .inspect(|_| super::cache::bump(ws))
 }
 
 /// Makes `id` the user's active account in the workspace.
@@ -508,9 +522,6 @@ pub fn record_error(
             Param::Boolean(needs_reauth),
         ],
     )?;
-    // Inside a refresh's transaction this bump comes before the commit; the refresh bumps
-    // again after it.
-    super::cache::bump(ws);
     Ok(())
 }
 
