@@ -87,3 +87,4 @@ done
 if [ -n "$REFRESHER" ]; then
   echo "refreshes written: $(psql "$URL" -tAc "SELECT count(*) FROM x_accounts WHERE credentials LIKE '%yyyy'")"
 fi
+echo "xmp resident memory after the runs: $(( $(ps -o rss= -p $XMP) / 1024 )) MiB"

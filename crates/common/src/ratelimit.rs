@@ -1,14 +1,23 @@
-//! GCRA (generic cell rate algorithm) rate limiting in key-value.
+//! Sliding-window rate limiting in key-value, with atomic increments only.
 //!
-//! The state of one limiter is a single number, its theoretical arrival time (TAT) in Unix
-//! milliseconds. Deciding is a pure function of (stored TAT, now, quota); storing uses
-//! compare-and-swap, so two instances deciding at once cannot both spend the same cell: the
-//! loser reads again and decides again. `now` is a parameter so tests drive the clock.
+//! A limiter counts requests per fixed window of `window_secs` (aligned to the Unix epoch), one
+//! counter key per window, and allows a request while the previous window's count, weighted by
+//! the share of that window still inside the sliding window that ends now, plus the current
+//! window's count (this request included) stays within the limit.
+//!
+//! Every operation on a counter is an atomic increment (a read is an increment by 0), so
+//! simultaneous requests of one subject on any number of instances never conflict and never
+//! retry: each gets its own count, and exactly `limit` of a burst are allowed. A denied request
+//! takes its count back. Counters are written only by increments and the marker only by plain
+//! writes, because Spin's SQLite store keeps integers written by `increment` apart from byte
+//! values. The first request of a window deletes the counters older than the previous window,
+//! named by the marker, so a subject holds at most three keys. `now` is a parameter so tests
+//! drive the clock.
 
 use crate::error::AppError;
-use crate::kv::{Kv, Swap};
+use crate::kv::Kv;
 
-/// `limit` requests per `window_secs`, refilling smoothly; a full bucket allows `limit` at once.
+/// At most `limit` requests in any `window_secs`; a fresh limiter allows `limit` at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
     pub limit: u32,
@@ -23,13 +32,8 @@ impl Quota {
         }
     }
 
-    /// Milliseconds between two cells.
-    fn interval_ms(&self) -> i64 {
-        (self.window_secs as i64 * 1000 / self.limit as i64).max(1)
-    }
-
-    fn tolerance_ms(&self) -> i64 {
-        self.interval_ms() * self.limit as i64
+    fn window_ms(&self) -> i64 {
+        self.window_secs as i64 * 1000
     }
 }
 
@@ -39,12 +43,10 @@ pub struct Decision {
     pub allowed: bool,
     pub limit: u32,
     pub remaining: u32,
-    /// Milliseconds until the bucket is full again.
+    /// Milliseconds until the current window ends.
     pub reset_ms: i64,
     /// Milliseconds until the next request would be allowed (0 when allowed).
     pub retry_after_ms: i64,
-    /// The TAT to store when allowed.
-    new_tat: i64,
 }
 
 impl Decision {
@@ -70,49 +72,65 @@ impl Decision {
     }
 }
 
-/// GCRA: allow when `now >= TAT + interval - tolerance`; the new TAT is `max(TAT, now) + interval`.
-pub fn decide(stored_tat: Option<i64>, now_ms: i64, quota: Quota) -> Decision {
-    let t = quota.interval_ms();
-    let tau = quota.tolerance_ms();
-    let tat = stored_tat.unwrap_or(now_ms).max(now_ms);
-    let new_tat = tat + t;
-    let allow_at = new_tat - tau;
-    if now_ms < allow_at {
-        let remaining = 0;
-        return Decision {
-            allowed: false,
-            limit: quota.limit,
-            remaining,
-            reset_ms: tat - now_ms,
-            retry_after_ms: allow_at - now_ms,
-            new_tat: tat,
-        };
-    }
-    let remaining = ((now_ms + tau - new_tat) / t).clamp(0, quota.limit as i64) as u32;
+/// The decision for a request that made the current window's count `current` (itself
+/// included), with `previous` counted in the window before. All arithmetic is in integers:
+/// the weighted estimate is scaled by the window length.
+pub fn decide(previous: i64, current: i64, now_ms: i64, quota: Quota) -> Decision {
+    let w = quota.window_ms();
+    let limit = quota.limit as i64;
+    let elapsed = now_ms.rem_euclid(w);
+    let previous = previous.max(0);
+    let current = current.max(1);
+    // estimate × w = previous × (w − elapsed) + current × w
+    let scaled = previous * (w - elapsed) + current * w;
+    let allowed = scaled <= limit * w;
+    let remaining = ((limit * w - scaled).max(0) / w).clamp(0, limit) as u32;
+    let retry_after_ms = if allowed {
+        0
+    } else {
+        retry_after(previous, current - 1, elapsed, w, limit)
+    };
     Decision {
-        allowed: true,
+        allowed,
         limit: quota.limit,
         remaining,
-        reset_ms: new_tat - now_ms,
-        retry_after_ms: 0,
-        new_tat,
+        reset_ms: w - elapsed,
+        retry_after_ms,
     }
 }
 
-/// Rate limiters stored in key-value under `ratelimit:<name>:<subject>`.
+/// When one more request would fit, given the counts without the refused one: later in this
+/// window as the previous window's weight falls, or else in the next window, where this
+/// window's count becomes the weighted one.
+fn retry_after(previous: i64, current: i64, elapsed: i64, w: i64, limit: i64) -> i64 {
+    let room = limit - current - 1;
+    if previous > 0 && room >= 0 {
+        // previous × (w − elapsed − d) ≤ room × w
+        let d = (w - elapsed) - room * w / previous;
+        if d < w - elapsed {
+            return d.max(1);
+        }
+    }
+    // In the next window, at e: current × (w − e) + w ≤ limit × w
+    let e = if current > 0 {
+        (w - (limit - 1) * w / current).max(0)
+    } else {
+        0
+    };
+    (w - elapsed) + e
+}
+
+/// Rate limiters stored in key-value under `ratelimit:<name>:<subject>:<window>`.
 pub struct Limiter<'a> {
     kv: &'a Kv,
 }
-
-/// Attempts before giving up on a key that other instances keep changing.
-const MAX_CAS_ATTEMPTS: usize = 8;
 
 impl<'a> Limiter<'a> {
     pub fn new(kv: &'a Kv) -> Limiter<'a> {
         Limiter { kv }
     }
 
-    /// Takes one cell for `subject`, atomically across instances.
+    /// Counts one request of `subject`, atomically across instances.
     pub fn take(
         &self,
         name: &str,
@@ -120,43 +138,43 @@ impl<'a> Limiter<'a> {
         quota: Quota,
         now_ms: i64,
     ) -> Result<Decision, AppError> {
-        let key = format!("ratelimit:{name}:{subject}");
-        let mut last = None;
-        for _ in 0..MAX_CAS_ATTEMPTS {
-            let mut decision = None;
-            let swap = self.kv.compare_and_swap(&key, |current| {
-                let stored = current
-                    .as_deref()
-                    .and_then(|b| std::str::from_utf8(b).ok())
-                    .and_then(|s| s.trim().parse::<i64>().ok());
-                let d = decide(stored, now_ms, quota);
-                // A denial writes back what it read: the CAS still proves nobody moved it.
-                let bytes = if d.allowed {
-                    d.new_tat.to_string().into_bytes()
-                } else {
-                    current.unwrap_or_default()
-                };
-                decision = Some(d);
-                bytes
-            })?;
-            if swap == Swap::Done {
-                if let Some(d) = decision {
-                    return Ok(d);
+        let base = format!("ratelimit:{name}:{subject}");
+        let window = now_ms.div_euclid(quota.window_ms());
+        let counter = |n: i64| format!("{base}:{n}");
+        let current = self.kv.increment(&counter(window), 1)?;
+        let previous = self.kv.increment(&counter(window - 1), 0)?;
+        if current == 1 {
+            self.forget_before(&base, window)?;
+        }
+        let decision = decide(previous, current, now_ms, quota);
+        if !decision.allowed {
+            self.kv.increment(&counter(window), -1)?;
+        }
+        Ok(decision)
+    }
+
+    /// Run by the first request of `window`: deletes the counters of windows before the previous
+    /// one (the marker names the last window that ran this), then moves the marker.
+    fn forget_before(&self, base: &str, window: i64) -> Result<(), AppError> {
+        let marker = format!("{base}:last");
+        let last = self
+            .kv
+            .get_raw(&marker)?
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.parse::<i64>().ok());
+        match last {
+            Some(last) => {
+                for old in [last - 1, last] {
+                    if old < window - 1 {
+                        self.kv.delete(&format!("{base}:{old}"))?;
+                    }
                 }
             }
-            last = decision;
+            // No marker yet: a subject limited before counters existed kept one key (its GCRA
+            // time) under the bare name.
+            None => self.kv.delete(base)?,
         }
-        // Many requests of one subject at the same instant keep changing the key. A denial read
-        // under contention is still a denial; an allowance that could not be recorded lets the
-        // request through: the limiter errs on the caller's side rather than failing requests
-        // (a burst may then exceed the quota by the requests that raced).
-        crate::log::emit(
-            crate::log::Level::Warn,
-            "",
-            "rate limiter kept conflicting; allowing",
-            serde_json::json!({ "key": key }),
-        );
-        Ok(last.unwrap_or_else(|| decide(None, now_ms, quota)))
+        self.kv.set_raw(&marker, window.to_string().as_bytes())
     }
 }
 
@@ -164,36 +182,49 @@ impl<'a> Limiter<'a> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_full_bucket_allows_the_limit_at_once_then_refuses_until_a_cell_refills() {
-        let quota = Quota::new(3, 60); // one cell every 20 s
-        let now = 1_000_000;
-        let mut tat = None;
-        let mut remaining = vec![];
-        for _ in 0..3 {
-            let d = decide(tat, now, quota);
-            assert!(d.allowed);
-            remaining.push(d.remaining);
-            tat = Some(d.new_tat);
-        }
-        assert_eq!(remaining, vec![2, 1, 0]);
-        let denied = decide(tat, now, quota);
-        assert!(!denied.allowed);
-        assert_eq!(denied.retry_after_ms, 20_000);
-        assert_eq!(denied.reset_ms, 60_000);
-        assert!(
-            !decide(tat, now + 19_999, quota).allowed,
-            "not yet refilled"
-        );
-        let later = decide(tat, now + 20_000, quota);
-        assert!(later.allowed, "one cell refilled after the interval");
-        assert_eq!(later.remaining, 0);
+    const MINUTE: i64 = 60_000;
+
+    /// Counts `n` requests in a row at `now`, as the counters would.
+    fn burst(previous: i64, n: i64, now: i64, quota: Quota) -> Vec<Decision> {
+        (1..=n).map(|c| decide(previous, c, now, quota)).collect()
     }
 
     #[test]
-    fn an_idle_limiter_is_full_again_after_the_window() {
+    fn a_fresh_limiter_allows_the_limit_at_once_then_refuses_until_the_window_moves_on() {
+        let quota = Quota::new(3, 60);
+        let start = 100 * MINUTE; // the start of a window
+        let decisions = burst(0, 4, start, quota);
+        let allowed: Vec<bool> = decisions.iter().map(|d| d.allowed).collect();
+        let remaining: Vec<u32> = decisions.iter().map(|d| d.remaining).collect();
+        assert_eq!(allowed, [true, true, true, false]);
+        assert_eq!(remaining, [2, 1, 0, 0]);
+        let denied = &decisions[3];
+        // Next window, 20 s in: 3 × (40/60) + 1 = 3 fits.
+        assert_eq!(denied.retry_after_ms, MINUTE + 20_000);
+        assert_eq!(denied.reset_ms, MINUTE);
+        assert!(!decide(3, 1, start + MINUTE + 19_999, quota).allowed);
+        assert!(decide(3, 1, start + MINUTE + 20_000, quota).allowed);
+    }
+
+    #[test]
+    fn the_previous_window_weighs_by_the_share_still_inside_the_sliding_window() {
+        let quota = Quota::new(10, 60);
+        let halfway = 100 * MINUTE + 30_000;
+        // 10 last minute, half of it still counts: 5 more fit, the 6th does not.
+        let decisions = burst(10, 6, halfway, quota);
+        assert!(decisions[..5].iter().all(|d| d.allowed));
+        assert!(!decisions[5].allowed);
+        assert_eq!(decisions[4].remaining, 0);
+        // 10 × (w − e) + 6w ≤ 10w  ⇔  e ≥ 36 s: 6 s from now.
+        assert_eq!(decisions[5].retry_after_ms, 6_000);
+        assert!(decide(10, 6, halfway + 6_000, quota).allowed);
+        assert!(!decide(10, 6, halfway + 5_999, quota).allowed);
+    }
+
+    #[test]
+    fn a_limiter_with_no_recent_requests_allows_with_the_whole_quota_left() {
         let quota = Quota::new(5, 10);
-        let d = decide(Some(1_000), 1_000_000, quota);
+        let d = decide(0, 1, 1_000_000, quota);
         assert!(d.allowed);
         assert_eq!(d.remaining, 4);
     }
@@ -201,14 +232,18 @@ mod tests {
     #[test]
     fn a_denial_reports_retry_after_in_whole_seconds_and_headers() {
         let quota = Quota::new(1, 60);
-        let first = decide(None, 0, quota);
-        let denied = decide(Some(first.new_tat), 500, quota);
+        let denied = decide(0, 2, 100 * MINUTE + 500, quota);
         let err = denied.error("RATE_001");
         assert_eq!(err.status(), 429);
-        assert_eq!(err.retry_after, Some(60));
+        // With a limit of 1 the refused request's window weighs on the next one until it ends.
+        assert_eq!(err.retry_after, Some(120));
         assert!(err
             .headers
             .iter()
             .any(|(k, v)| k == "RateLimit-Remaining" && v == "0"));
+        assert!(err
+            .headers
+            .iter()
+            .any(|(k, v)| k == "RateLimit-Reset" && v == "60"));
     }
 }
