@@ -260,14 +260,7 @@ mod tests {
 
     #[test]
     fn filters_parse_and_name_the_bad_parameter() {
-        let q = |pairs: &'static [(&'static str, &'static str)]| {
-            move |n: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == n)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
+        let q = crate::pagination::query_of;
         let f =
             Filter::from_query(q(&[("since", "2026-01-01T00:00:00Z"), ("limit", "5")])).unwrap();
         assert_eq!(f.limit, 5);

@@ -52,6 +52,17 @@ pub fn decode(raw: &str) -> Option<(i64, Uuid)> {
     Some((us.parse().ok()?, Uuid::parse_str(id).ok()?))
 }
 
+/// A query-string reader over fixed pairs, for tests of the `from_query` parsers.
+#[cfg(test)]
+pub fn query_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    move |n: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -269,53 +269,39 @@ pub fn upsert(
             .token_expires_ms
             .map(Param::Int64)
             .unwrap_or(Param::DbNull);
-        if created {
-            db.execute(
-                "INSERT INTO x_accounts (id, workspace_id, x_user_id, username, display_name,
-                   auth_kind, credentials, key_id, scopes, token_expires_at, last_refreshed_at,
-                   connected_by)
-                 VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9,
-                   timestamptz 'epoch' + $10::int8 * interval '1 millisecond',
-                   timestamptz 'epoch' + $11::int8 * interval '1 millisecond', $12::uuid)",
-                &[
-                    Param::Uuid(id.to_string()),
-                    Param::Uuid(c.workspace_id.to_string()),
-                    Param::Str(c.x_user_id.into()),
-                    Param::Str(c.username.into()),
-                    Param::Str(c.display_name.into()),
-                    Param::Str(c.auth_kind.into()),
-                    Param::Str(sealed),
-                    Param::Str(key_id),
-                    Param::Str(c.scopes.into()),
-                    expires,
-                    Param::Int64(c.now_ms),
-                    Param::Uuid(c.connected_by.to_string()),
-                ],
-            )?;
+        // One parameter list for both statements.
+        let params = [
+            Param::Uuid(id.to_string()),
+            Param::Uuid(c.workspace_id.to_string()),
+            Param::Str(c.x_user_id.into()),
+            Param::Str(c.username.into()),
+            Param::Str(c.display_name.into()),
+            Param::Str(c.auth_kind.into()),
+            Param::Str(sealed),
+            Param::Str(key_id),
+            Param::Str(c.scopes.into()),
+            expires,
+            Param::Int64(c.now_ms),
+            Param::Uuid(c.connected_by.to_string()),
+        ];
+        let statement = if created {
+            "INSERT INTO x_accounts (id, workspace_id, x_user_id, username, display_name,
+               auth_kind, credentials, key_id, scopes, token_expires_at, last_refreshed_at,
+               connected_by)
+             VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9,
+               timestamptz 'epoch' + $10::int8 * interval '1 millisecond',
+               timestamptz 'epoch' + $11::int8 * interval '1 millisecond', $12::uuid)"
         } else {
-            db.execute(
-                "UPDATE x_accounts SET username = $3, display_name = $4, auth_kind = $5,
-                   credentials = $6, key_id = $7, scopes = $8,
-                   token_expires_at = timestamptz 'epoch' + $9::int8 * interval '1 millisecond',
-                   last_refreshed_at = timestamptz 'epoch' + $10::int8 * interval '1 millisecond',
-                   status = 'active', last_error = NULL, last_error_at = NULL,
-                   connected_by = $11::uuid
-                 WHERE workspace_id = $1::uuid AND id = $2::uuid",
-                &[
-                    Param::Uuid(c.workspace_id.to_string()),
-                    Param::Uuid(id.to_string()),
-                    Param::Str(c.username.into()),
-                    Param::Str(c.display_name.into()),
-                    Param::Str(c.auth_kind.into()),
-                    Param::Str(sealed),
-                    Param::Str(key_id),
-                    Param::Str(c.scopes.into()),
-                    expires,
-                    Param::Int64(c.now_ms),
-                    Param::Uuid(c.connected_by.to_string()),
-                ],
-            )?;
-        }
+            // The X user id ($3) is what found the row; it does not change.
+            "UPDATE x_accounts SET username = $4, display_name = $5, auth_kind = $6,
+               credentials = $7, key_id = $8, scopes = $9,
+               token_expires_at = timestamptz 'epoch' + $10::int8 * interval '1 millisecond',
+               last_refreshed_at = timestamptz 'epoch' + $11::int8 * interval '1 millisecond',
+               status = 'active', last_error = NULL, last_error_at = NULL,
+               connected_by = $12::uuid
+             WHERE id = $1::uuid AND workspace_id = $2::uuid AND x_user_id = $3"
+        };
+        db.execute(statement, &params)?;
         Ok((id, created))
     })
 }
@@ -534,14 +520,7 @@ mod tests {
 
     #[test]
     fn page_parameters_are_checked() {
-        let q = |pairs: &'static [(&'static str, &'static str)]| {
-            move |n: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == n)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
+        let q = crate::pagination::query_of;
         assert_eq!(Page::from_query(q(&[])).unwrap().limit, 50);
         assert_eq!(Page::from_query(q(&[("limit", "100")])).unwrap().limit, 100);
         for bad in [

@@ -16,6 +16,20 @@ pub struct Claimed {
     pub recovered: bool,
 }
 
+/// What both claims answer for each post they take.
+const RETURNING_CLAIMED: &str = "RETURNING posts.id::text AS id, posts.workspace_id::text AS ws,
+                   posts.account_id::text AS account, posts.attempts::int8 AS attempts";
+
+/// `$1` now, `$2` the lease owner, `$3` the lease's end, `$4` how many to take.
+fn lease_params(owner: &str, now_ms: i64, lease_until_ms: i64, limit: i64) -> [Param; 4] {
+    [
+        ms(now_ms),
+        Param::Str(owner.into()),
+        ms(lease_until_ms),
+        Param::Int64(limit),
+    ]
+}
+
 fn ms(p: i64) -> Param {
     Param::Int64(p)
 }
@@ -46,7 +60,8 @@ pub fn due(
     limit: i64,
 ) -> Result<Vec<Claimed>, AppError> {
     let rows = db.query(
-        "WITH due AS (
+        &format!(
+            "WITH due AS (
            SELECT id, coalesce(next_attempt_at, scheduled_at) AS due_at,
                   row_number() OVER (PARTITION BY account_id
                                      ORDER BY coalesce(next_attempt_at, scheduled_at), id) AS turn
@@ -67,14 +82,9 @@ pub fn due(
          UPDATE posts SET status = 'publishing', lease_owner = $2,
            lease_expires_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond'
          FROM picked WHERE posts.id = picked.id
-         RETURNING posts.id::text AS id, posts.workspace_id::text AS ws,
-                   posts.account_id::text AS account, posts.attempts::int8 AS attempts",
-        &[
-            ms(now_ms),
-            Param::Str(owner.into()),
-            ms(lease_until_ms),
-            Param::Int64(limit),
-        ],
+         {RETURNING_CLAIMED}"
+        ),
+        &lease_params(owner, now_ms, lease_until_ms, limit),
     )?;
     rows_to_claims(rows, false)
 }
@@ -88,7 +98,8 @@ pub fn expired(
     limit: i64,
 ) -> Result<Vec<Claimed>, AppError> {
     let rows = db.query(
-        "WITH picked AS (
+        &format!(
+            "WITH picked AS (
            SELECT id FROM posts
            WHERE status = 'publishing'
              AND lease_expires_at < timestamptz 'epoch' + $1::int8 * interval '1 millisecond'
@@ -99,14 +110,9 @@ pub fn expired(
          UPDATE posts SET lease_owner = $2,
            lease_expires_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond'
          FROM picked WHERE posts.id = picked.id
-         RETURNING posts.id::text AS id, posts.workspace_id::text AS ws,
-                   posts.account_id::text AS account, posts.attempts::int8 AS attempts",
-        &[
-            ms(now_ms),
-            Param::Str(owner.into()),
-            ms(lease_until_ms),
-            Param::Int64(limit),
-        ],
+         {RETURNING_CLAIMED}"
+        ),
+        &lease_params(owner, now_ms, lease_until_ms, limit),
     )?;
     rows_to_claims(rows, true)
 }

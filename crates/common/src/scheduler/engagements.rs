@@ -67,17 +67,29 @@ fn claim(db: &Db, owner: &str, now_ms: i64, limit: i64) -> Result<Vec<Due>, AppE
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn settle(
-    db: &Db,
-    owner: &str,
-    id: Uuid,
-    status: &str,
-    error: Option<String>,
-    next_ms: Option<i64>,
-    refund: bool,
-    now_ms: i64,
-) -> Result<(), AppError> {
+/// How a claimed engagement ends this tick.
+enum Settle {
+    Done,
+    Failed(String),
+    /// Waiting for an X budget or an open breaker: back to `scheduled`, the attempt given back.
+    Deferred {
+        until_ms: i64,
+    },
+    /// A transient failure, tried again at `at_ms`.
+    Retry {
+        at_ms: i64,
+        error: String,
+    },
+}
+
+/// Releases a claimed engagement (only while this tick still holds it).
+fn settle(db: &Db, owner: &str, id: Uuid, how: Settle, now_ms: i64) -> Result<(), AppError> {
+    let (status, error, next_ms, refund) = match how {
+        Settle::Done => ("done", None, None, false),
+        Settle::Failed(error) => ("failed", Some(error), None, false),
+        Settle::Deferred { until_ms } => ("scheduled", None, Some(until_ms), true),
+        Settle::Retry { at_ms, error } => ("scheduled", Some(error), Some(at_ms), false),
+    };
     db.execute(
         "UPDATE engagements SET status = $3, last_error = $4, lease_owner = NULL,
            lease_expires_at = NULL,
@@ -127,7 +139,7 @@ pub async fn run_due(
                 Ok(a) if a.status == "active" => a,
                 Ok(a) => {
                     let why = format!("the account is {}", a.status);
-                    settle(db, owner, e.id, "failed", Some(why), None, false, now_ms)?;
+                    settle(db, owner, e.id, Settle::Failed(why), now_ms)?;
                     summary.failed += 1;
                     continue;
                 }
@@ -139,10 +151,7 @@ pub async fn run_due(
                     db,
                     owner,
                     e.id,
-                    "scheduled",
-                    None,
-                    Some(until),
-                    true,
+                    Settle::Deferred { until_ms: until },
                     now_ms,
                 )?;
                 summary.deferred += 1;
@@ -168,7 +177,7 @@ pub async fn run_due(
                 };
             match result {
                 Ok(()) => {
-                    settle(db, owner, e.id, "done", None, None, false, now_ms)?;
+                    settle(db, owner, e.id, Settle::Done, now_ms)?;
                     summary.done += 1;
                 }
                 Err(XError::Deferred { until } | XError::CircuitOpen { until })
@@ -180,39 +189,22 @@ pub async fn run_due(
                         db,
                         owner,
                         e.id,
-                        "scheduled",
-                        None,
-                        Some(until),
-                        true,
+                        Settle::Deferred { until_ms: until },
                         now_ms,
                     )?;
                     summary.deferred += 1;
                 }
                 Err(err) if err.is_transient() && e.attempts < MAX_ATTEMPTS => {
                     let next = now_ms + (30_000 << (e.attempts - 1).clamp(0, 10));
-                    settle(
-                        db,
-                        owner,
-                        e.id,
-                        "scheduled",
-                        Some(err.to_string()),
-                        Some(next),
-                        false,
-                        now_ms,
-                    )?;
+                    let retry = Settle::Retry {
+                        at_ms: next,
+                        error: err.to_string(),
+                    };
+                    settle(db, owner, e.id, retry, now_ms)?;
                     summary.deferred += 1;
                 }
                 Err(err) => {
-                    settle(
-                        db,
-                        owner,
-                        e.id,
-                        "failed",
-                        Some(err.to_string()),
-                        None,
-                        false,
-                        now_ms,
-                    )?;
+                    settle(db, owner, e.id, Settle::Failed(err.to_string()), now_ms)?;
                     summary.failed += 1;
                 }
             }

@@ -107,23 +107,40 @@ fn event(ctx: &Ctx<'_>, c: &Claimed, kind: &str, details: Value) -> Result<(), A
 
 /// Back to `scheduled` at `until`; costs no attempt.
 fn defer(ctx: &Ctx<'_>, c: &Claimed, until_ms: i64, reason: &str) -> Result<Outcome, AppError> {
+    let details = json!({ "reason": reason });
+    Ok(match reschedule(ctx, c, until_ms, None, details)? {
+        true => Outcome::Deferred,
+        false => Outcome::LostLease,
+    })
+}
+
+/// Releases the post back to `scheduled` for `until_ms` (recording `last_error` when given)
+/// and writes a `deferred` event with `details` and the time; `false` when the lease was lost.
+fn reschedule(
+    ctx: &Ctx<'_>,
+    c: &Claimed,
+    until_ms: i64,
+    last_error: Option<&str>,
+    mut details: Value,
+) -> Result<bool, AppError> {
     let ok = guarded(
         ctx,
         c.id,
         "UPDATE posts SET status = 'scheduled', lease_owner = NULL, lease_expires_at = NULL,
-           next_attempt_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond'",
-        vec![at(until_ms)],
+           next_attempt_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond',
+           last_error = coalesce($4, last_error)",
+        vec![
+            at(until_ms),
+            last_error
+                .map(|e| Param::Str(e.chars().take(500).collect()))
+                .unwrap_or(Param::DbNull),
+        ],
     )?;
-    if !ok {
-        return Ok(Outcome::LostLease);
+    if ok {
+        details["until"] = json!(crate::clock::rfc3339(until_ms));
+        event(ctx, c, "deferred", details)?;
     }
-    event(
-        ctx,
-        c,
-        "deferred",
-        json!({ "until": crate::clock::rfc3339(until_ms), "reason": reason }),
-    )?;
-    Ok(Outcome::Deferred)
+    Ok(ok)
 }
 
 /// Fails the post (and its unpublished parts) with a reason a person can act on.
@@ -162,26 +179,10 @@ fn retry(ctx: &Ctx<'_>, c: &Claimed, attempts: i64, reason: &str) -> Result<Outc
         );
     }
     let wait = RETRY_BASE_MS << (attempts - 1).clamp(0, 10);
-    let ok = guarded(
-        ctx,
-        c.id,
-        "UPDATE posts SET status = 'scheduled', lease_owner = NULL, lease_expires_at = NULL,
-           next_attempt_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond',
-           last_error = $4",
-        vec![
-            at(ctx.now_ms + wait),
-            Param::Str(reason.chars().take(500).collect()),
-        ],
-    )?;
-    if !ok {
+    let details = json!({ "reason": reason, "retry": attempts });
+    if !reschedule(ctx, c, ctx.now_ms + wait, Some(reason), details)? {
         return Ok(Outcome::LostLease);
     }
-    event(
-        ctx,
-        c,
-        "deferred",
-        json!({ "until": crate::clock::rfc3339(ctx.now_ms + wait), "reason": reason, "retry": attempts }),
-    )?;
     Ok(Outcome::Retrying)
 }
 
