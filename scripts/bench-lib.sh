@@ -8,7 +8,7 @@ BENCH_ADMIN_URL="postgres://postgres@127.0.0.1:5432/postgres"
 # fresh_db NAME: drops and recreates database NAME, migrates it, sets URL and the variables.
 fresh_db() {
   psql "$BENCH_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"
-  URL="postgres://postgres@127.0.0.1:5432/$1"
+  URL="postgres://postgres@127.0.0.1:5432/$1?sslmode=disable"
   "$XMP_BIN" migrate --database-url "$URL" >/dev/null
   export SPIN_VARIABLE_DATABASE_URL="$URL"
   export SPIN_VARIABLE_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef"

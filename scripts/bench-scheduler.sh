@@ -25,7 +25,7 @@ PROFILE=unlimited
 [ "$MODE" = limits ] && PROFILE=standard
 
 psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-URL="postgres://postgres@127.0.0.1:5432/$DB"
+URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable"
 "$XMP_BIN" migrate --database-url "$URL" >/dev/null
 STATE="$(mktemp -d)"
 XMP=""

@@ -12,7 +12,7 @@ ADMIN="postgres://postgres@127.0.0.1:5432/postgres"
 command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
 
 psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-URL="postgres://postgres@127.0.0.1:5432/$DB"
+URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable"
 target/release/xmp migrate --database-url "$URL" >/dev/null
 export SPIN_VARIABLE_DATABASE_URL="$URL"
 export SPIN_VARIABLE_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef"

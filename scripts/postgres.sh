@@ -17,7 +17,7 @@ find_or_start_postgres() {
     psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='xmp'" 2>/dev/null | grep -q 1 \
       || psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -qc "CREATE DATABASE xmp" >&2 \
       || { echo "xmp: could not create database xmp on 127.0.0.1:5432; set DATABASE_URL" >&2; return 1; }
-    echo "postgres://postgres@127.0.0.1:5432/xmp"
+    echo "postgres://postgres@127.0.0.1:5432/xmp?sslmode=disable"
     return
   fi
   local bin
@@ -35,7 +35,7 @@ find_or_start_postgres() {
     fi
     psql -h 127.0.0.1 -p 5433 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='xmp'" | grep -q 1 \
       || psql -h 127.0.0.1 -p 5433 -U postgres -d postgres -qc "CREATE DATABASE xmp" >&2
-    echo "postgres://postgres@127.0.0.1:5433/xmp"
+    echo "postgres://postgres@127.0.0.1:5433/xmp?sslmode=disable"
     return
   fi
   cat >&2 <<'MSG'

@@ -1,6 +1,11 @@
 //! `TestApp`: the host started in-process on a free port, against a fresh database cloned from
 //! a migrated template and a per-test Redis key prefix. One wasmtime engine for the whole test
 //! binary; components are built once (`cargo build --target wasm32-wasip2`) and compiled once.
+//!
+//! With `SPIN_BIN=/path/to/spin` (`make test-spin`), every `TestApp` is a real `spin up` of the
+//! same manifest instead, against the same per-test database; on Redis, each app gets a Redis
+//! database number of its own (Spin's store has no key prefix). Tests about `xmp` itself are
+//! named `xmp_…` and return at once there ([`skip_on_spin`]).
 
 use reqwest::Method;
 use serde_json::Value;
@@ -157,7 +162,9 @@ impl TestDb {
             }
         }
         TestDb {
-            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            // The local server's certificate is self-signed; the app, like Spin, would refuse
+            // it under the default `sslmode=prefer` (see tests/api/spin_pool.rs).
+            url: format!("postgres://postgres@127.0.0.1:5432/{name}?sslmode=disable"),
             name,
         }
     }
@@ -222,7 +229,7 @@ impl Setup {
         Setup::with_manifest(root().join("tests/fixtures/spin.toml"))
     }
 
-    fn with_manifest(manifest: PathBuf) -> Setup {
+    pub fn with_manifest(manifest: PathBuf) -> Setup {
         // `jwt_secret` is required by the shipping manifest; manifests without it ignore it.
         let mut overrides = HashMap::new();
         overrides.insert("jwt_secret".to_string(), TEST_JWT_SECRET.to_string());
@@ -268,7 +275,38 @@ pub struct TestApp {
     pub redis_prefix: String,
     pub logs: Arc<Mutex<Vec<String>>>,
     pub state_dir: tempfile::TempDir,
-    app: Option<RunningApp>,
+    app: Option<Running>,
+}
+
+/// What serves a TestApp: `xmp` in-process, or a real Spin.
+enum Running {
+    Xmp(RunningApp),
+    Spin(std::process::Child),
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(Running::Spin(mut child)) = self.app.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The real Spin binary the suite runs against, when asked.
+pub fn spin_bin() -> Option<PathBuf> {
+    std::env::var_os("SPIN_BIN")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// True (and says so) when the suite runs on real Spin: for tests about `xmp` itself.
+pub fn skip_on_spin(test: &str) -> bool {
+    let skip = spin_bin().is_some();
+    if skip {
+        eprintln!("{test}: about xmp itself, skipped on Spin");
+    }
+    skip
 }
 
 pub struct Resp {
@@ -291,8 +329,18 @@ impl TestApp {
     pub async fn spawn(setup: Setup) -> TestApp {
         let (app, db, redis_prefix, logs, state_dir) =
             Self::start(setup).await.expect("start the app");
+        let addr = match &app {
+            Running::Xmp(app) => app.addr.to_string(),
+            Running::Spin(_) => logs
+                .lock()
+                .unwrap()
+                .iter()
+                .find_map(|l| l.strip_prefix("spin-listen "))
+                .unwrap_or_default()
+                .to_string(),
+        };
         TestApp {
-            address: format!("http://{}", app.addr),
+            address: format!("http://{addr}"),
             client: reqwest::Client::new(),
             db,
             redis_prefix,
@@ -310,12 +358,15 @@ impl TestApp {
     async fn start(
         setup: Setup,
     ) -> anyhow::Result<(
-        RunningApp,
+        Running,
         TestDb,
         String,
         Arc<Mutex<Vec<String>>>,
         tempfile::TempDir,
     )> {
+        if let Some(spin) = spin_bin() {
+            return Self::start_spin(&spin, setup).await;
+        }
         let db = TestDb::new().await;
         let state_dir = tempfile::tempdir().unwrap();
         let redis_prefix = format!("xmp-test:{}:", uuid::Uuid::new_v4().simple());
@@ -354,7 +405,105 @@ impl TestApp {
             opts.runtime_config = Some(file);
         }
         let app = xmp_host::start(runtime(), opts).await?;
-        Ok((app, db, redis_prefix, logs, state_dir))
+        Ok((Running::Xmp(app), db, redis_prefix, logs, state_dir))
+    }
+
+    /// `spin up` of the same manifest on a free port, variables as `SPIN_VARIABLE_*`.
+    async fn start_spin(
+        spin: &Path,
+        setup: Setup,
+    ) -> anyhow::Result<(
+        Running,
+        TestDb,
+        String,
+        Arc<Mutex<Vec<String>>>,
+        tempfile::TempDir,
+    )> {
+        build_components();
+        let db = TestDb::new().await;
+        let state_dir = tempfile::tempdir()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut cmd = std::process::Command::new(spin);
+        cmd.arg("up")
+            .arg("--from")
+            .arg(&setup.manifest)
+            .args(["--listen", &listen])
+            .arg("--state-dir")
+            .arg(setup.state_dir.as_deref().unwrap_or(state_dir.path()))
+            .args(["--log-dir", ""])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if setup.kv == Kv::Redis {
+            // Spin's Redis store has no key prefix: a database of its own per app, emptied.
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = 1 + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 15;
+            let url = format!("{REDIS_URL}/{n}");
+            let client = redis::Client::open(url.as_str())?;
+            let mut conn = client.get_multiplexed_async_connection().await?;
+            redis::cmd("FLUSHDB").query_async::<()>(&mut conn).await?;
+            let file = state_dir.path().join("runtime-config.toml");
+            std::fs::write(
+                &file,
+                format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{url}\"\n"),
+            )?;
+            cmd.arg("--runtime-config-file").arg(file);
+        }
+        let mut vars = setup.overrides;
+        vars.entry("database_url".into())
+            .or_insert_with(|| db.url.clone());
+        if vars.get("database_url").map(String::as_str) == Some("") {
+            vars.remove("database_url");
+        }
+        for (name, value) in &vars {
+            cmd.env(
+                format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()),
+                value,
+            );
+        }
+        for (name, value) in &setup.env {
+            cmd.env(name, value);
+        }
+        let mut child = cmd.spawn()?;
+        let logs = Arc::new(Mutex::new(vec![format!("spin-listen {listen}")]));
+        let out = child
+            .stdout
+            .take()
+            .map(|o| Box::new(o) as Box<dyn std::io::Read + Send>);
+        let err = child
+            .stderr
+            .take()
+            .map(|e| Box::new(e) as Box<dyn std::io::Read + Send>);
+        for stream in [out, err].into_iter().flatten() {
+            let logs = logs.clone();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stream)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    logs.lock().unwrap().push(line);
+                }
+            });
+        }
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = child.try_wait()? {
+                let output = logs.lock().unwrap().join("\n");
+                anyhow::bail!("spin up exited with {status}: {output}");
+            }
+            if tokio::net::TcpStream::connect(&listen).await.is_ok() {
+                break;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(120) {
+                let _ = child.kill();
+                anyhow::bail!("spin up did not listen on {listen} within 120 s");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Ok((Running::Spin(child), db, String::new(), logs, state_dir))
     }
 
     pub async fn request(
@@ -459,8 +608,16 @@ impl TestApp {
 
     /// Stops the host gracefully.
     pub async fn stop(&mut self) {
-        if let Some(app) = self.app.take() {
-            app.stop().await;
+        match self.app.take() {
+            Some(Running::Xmp(app)) => app.stop().await,
+            Some(Running::Spin(mut child)) => {
+                // SIGTERM, as an operator would stop it: in-flight requests finish.
+                let _ = std::process::Command::new("kill")
+                    .arg(child.id().to_string())
+                    .status();
+                let _ = child.wait();
+            }
+            None => {}
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The host against Spin's behaviour, through the `probe` fixture component.
 
-use crate::helpers::{assert_error_envelope, Kv, Setup, TestApp, REDIS_URL};
+use crate::helpers::{skip_on_spin, spin_bin, Kv, Setup, TestApp, REDIS_URL};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -56,7 +56,10 @@ async fn key_value_round_trips_on_the_embedded_store() {
 }
 
 #[tokio::test]
-async fn key_value_round_trips_on_redis_under_the_test_prefix() {
+async fn xmp_key_value_round_trips_on_redis_under_the_test_prefix() {
+    if skip_on_spin("xmp_key_value_round_trips_on_redis_under_the_test_prefix") {
+        return;
+    }
     let app = Setup::probe().kv(Kv::Redis).spawn().await;
     key_value_round_trip(&app).await;
 
@@ -122,7 +125,11 @@ async fn spin_variable_environment_overrides_the_manifest_default() {
 }
 
 #[tokio::test]
-async fn a_required_variable_without_a_value_refuses_to_start_with_a_clear_message() {
+async fn xmp_a_required_variable_without_a_value_refuses_to_start_with_a_clear_message() {
+    if skip_on_spin("xmp_a_required_variable_without_a_value_refuses_to_start_with_a_clear_message")
+    {
+        return;
+    }
     let err = TestApp::try_start(Setup::probe().var("database_url", ""))
         .await
         .unwrap_err();
@@ -266,7 +273,7 @@ async fn the_cron_trigger_fires_every_second() {
 }
 
 #[tokio::test]
-async fn a_trap_is_a_500_envelope_without_internal_text_and_is_logged_with_a_fingerprint() {
+async fn a_trap_is_spins_empty_500_and_is_logged_with_a_fingerprint() {
     let app = Setup::probe().spawn().await;
 
     let resp = app
@@ -278,14 +285,10 @@ async fn a_trap_is_a_500_envelope_without_internal_text_and_is_logged_with_a_fin
         )
         .await;
 
-    let error = assert_error_envelope(&resp, 500, "INTERNAL_ERROR");
-    assert_eq!(error["correlationId"], "trap-1");
-    for secret in ["secret-internal-detail", "panicked", "wasm", "backtrace"] {
-        assert!(
-            !resp.text.contains(secret),
-            "{secret} leaked: {}",
-            resp.text
-        );
+    assert_eq!(resp.status, 500);
+    assert_eq!(resp.text, "", "Spin answers a trap with an empty body");
+    if spin_bin().is_some() {
+        return; // Spin's own log lines are its business; xmp's are checked below.
     }
     let logged = app
         .log_lines()
@@ -302,7 +305,33 @@ async fn a_trap_is_a_500_envelope_without_internal_text_and_is_logged_with_a_fin
 }
 
 #[tokio::test]
-async fn a_request_past_its_cpu_deadline_is_interrupted() {
+async fn a_path_no_route_matches_is_spins_empty_404() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("spin.toml");
+    let probe = crate::helpers::root().join("target/wasm32-wasip2/release/probe.wasm");
+    std::fs::write(
+        &manifest,
+        format!(
+            "spin_manifest_version = 2\n[application]\nname = \"only-probe\"\n\
+             [[trigger.http]]\nroute = \"/probe/...\"\ncomponent = \"probe\"\n\
+             [component.probe]\nsource = \"{}\"\n",
+            probe.display()
+        ),
+    )
+    .unwrap();
+    let app = Setup::with_manifest(manifest).spawn().await;
+
+    let resp = app.get("/nowhere").await;
+
+    assert_eq!(resp.status, 404);
+    assert_eq!(resp.text, "");
+}
+
+#[tokio::test]
+async fn xmp_a_request_past_its_cpu_deadline_is_interrupted() {
+    if skip_on_spin("xmp_a_request_past_its_cpu_deadline_is_interrupted") {
+        return;
+    }
     let mut setup = Setup::probe();
     setup.cpu_limit = Duration::from_millis(300);
     let app = setup.spawn().await;
@@ -310,12 +339,15 @@ async fn a_request_past_its_cpu_deadline_is_interrupted() {
     let endless = app.get("/probe/busy").await;
     let short = app.get("/probe/busy?ms=50").await;
 
-    assert_error_envelope(&endless, 500, "INTERNAL_ERROR");
+    assert_eq!((endless.status, endless.text.as_str()), (500, ""));
     assert_eq!(short.status, 200, "a request within budget completes");
 }
 
 #[tokio::test]
-async fn a_request_past_its_memory_limit_fails_and_the_next_one_works() {
+async fn xmp_a_request_past_its_memory_limit_fails_and_the_next_one_works() {
+    if skip_on_spin("xmp_a_request_past_its_memory_limit_fails_and_the_next_one_works") {
+        return;
+    }
     let mut setup = Setup::probe();
     setup.memory_limit = 64 << 20;
     let app = setup.spawn().await;
@@ -323,7 +355,7 @@ async fn a_request_past_its_memory_limit_fails_and_the_next_one_works() {
     let big = app.get("/probe/alloc?mb=100").await;
     let small = app.get("/probe/alloc?mb=8").await;
 
-    assert_error_envelope(&big, 500, "INTERNAL_ERROR");
+    assert_eq!((big.status, big.text.as_str()), (500, ""));
     assert_eq!(small.status, 200);
 }
 
@@ -370,54 +402,5 @@ async fn shutdown_lets_in_flight_requests_finish() {
             .await
             .is_err(),
         "no longer accepting"
-    );
-}
-
-#[tokio::test]
-async fn a_guest_that_traps_inside_a_transaction_leaves_nothing_open_or_committed() {
-    // Arrange
-    let app = Setup::probe().spawn().await;
-
-    // Act: several times, so that a pooled connection would be handed on.
-    for _ in 0..3 {
-        let resp = app
-            .request(
-                reqwest::Method::POST,
-                "/probe/pg/trap-in-transaction",
-                &[],
-                None,
-            )
-            .await;
-        assert_eq!(resp.status, 500, "{}", resp.text);
-    }
-    let healthy = app.get("/probe/pg").await;
-
-    // Assert
-    assert_eq!(healthy.status, 200, "{}", healthy.text);
-    let db = app.db.client().await;
-    let table = db
-        .query_one("SELECT to_regclass('probe_uncommitted') IS NULL", &[])
-        .await
-        .unwrap();
-    assert!(table.get::<_, bool>(0), "the transaction was rolled back");
-    let mut idle_in_transaction = 1;
-    for _ in 0..50 {
-        idle_in_transaction = db
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity
-                 WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get::<_, i64>(0);
-        if idle_in_transaction == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(
-        idle_in_transaction, 0,
-        "no session is left inside a transaction"
     );
 }

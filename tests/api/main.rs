@@ -10,6 +10,7 @@ mod migrations;
 mod pipeline;
 mod posts;
 mod scheduler;
+mod spin_pool;
 mod system;
 mod workspaces;
 mod x_client;

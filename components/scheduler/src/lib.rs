@@ -8,7 +8,7 @@ use common::db::Db;
 use common::http::{serve, Ctx, Method, Reply, Router};
 use common::scheduler::{self, Options};
 use common::AppError;
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 #[derive(Clone, Copy)]
@@ -21,8 +21,8 @@ fn router() -> Router<Route> {
 }
 
 #[http_component]
-async fn handle(req: IncomingRequest) -> Response {
-    serve(req, &router(), |route, ctx| async move {
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    serve(req, out, &router(), |route, ctx| async move {
         match route {
             Route::Tick => http_tick(ctx).await,
         }

@@ -1,7 +1,7 @@
 //! The system component: health and version. Thin by design; checks live in `common::health`.
 
 use common::http::{serve, Method, Reply, Router};
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 #[derive(Clone, Copy)]
@@ -22,8 +22,8 @@ fn router() -> Router<Route> {
 }
 
 #[http_component]
-async fn handle(req: IncomingRequest) -> Response {
-    serve(req, &router(), |route, ctx| async move {
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    serve(req, out, &router(), |route, ctx| async move {
         match route {
             Route::Health => common::health::check(&ctx.config),
             Route::Version => Ok(Reply::ok(common::health::version("system"))),

@@ -1,29 +1,78 @@
 //! PostgreSQL over Spin's `spin:postgres/postgres@4.0.0`: typed row decoding, transactions and
 //! the mapping of database errors to API errors (unique violation → 409, connection → 503).
+//!
+//! Spin pools connections and recycles them without ending an open transaction, so a request
+//! that trapped after `BEGIN` hands its transaction to whoever gets the connection next: that
+//! request's writes would join it and never be committed, or its `COMMIT` would commit the
+//! trapped request's half-done work. So every transaction of the app starts with
+//! `BEGIN DEFERRABLE` (no effect outside `SERIALIZABLE READ ONLY`, and a mark that the pool's
+//! `RESET ALL` keeps), and before a `Db`'s first statement runs, the mark is looked for: found,
+//! the stale transaction is rolled back. The look is a column of the request's first query
+//! where the caller can fold it in (the auth guard's query, see [`Db::query_first`]), else a
+//! statement of its own. Transaction control outside [`Db::transaction`] is refused, so no
+//! unmarked transaction can be left open.
 
 use crate::config::Secret;
 use crate::error::{AppError, ErrorKind};
 use spin_sdk::pg4::{self, DbValue, Decode, ParameterValue, RowSet};
+use std::cell::Cell;
 
 pub use spin_sdk::pg4::ParameterValue as Param;
+
+/// The SQL of the freshness column: false inside a transaction [`Db::transaction`] opened, which
+/// a request's first statement can only be in when the connection came back inside one.
+pub const FRESH_COLUMN: &str = "(current_setting('transaction_deferrable') = 'off') AS fresh";
 
 /// One connection for the duration of a request.
 pub struct Db {
     conn: pg4::Connection,
+    /// Whether the connection is known to be outside any transaction left by an earlier request.
+    checked: Cell<bool>,
 }
 
 impl Db {
     pub fn connect(url: &Secret<String>) -> Result<Db, AppError> {
         let conn = pg4::Connection::open(url.expose()).map_err(map_error)?;
-        Ok(Db { conn })
+        Ok(Db {
+            conn,
+            checked: Cell::new(false),
+        })
     }
 
     pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, AppError> {
+        self.ensure_checked()?;
         self.conn.query(sql, params).map(Rows).map_err(map_error)
     }
 
     pub fn execute(&self, sql: &str, params: &[ParameterValue]) -> Result<u64, AppError> {
+        if is_transaction_control(sql) {
+            return Err(AppError::internal(format!(
+                "transaction control outside Db::transaction: {sql}"
+            )));
+        }
+        self.ensure_checked()?;
         self.conn.execute(sql, params).map_err(map_error)
+    }
+
+    /// Runs the request's first query with the freshness check folded in: `sql` selects
+    /// [`FRESH_COLUMN`] and answers at least one row. If the connection turns out to be inside
+    /// a transaction an earlier request left open, that transaction is rolled back and the query
+    /// runs again. Later calls are plain queries.
+    pub fn query_first(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, AppError> {
+        if self.checked.get() {
+            return self.query(sql, params);
+        }
+        let rows = self.query_unchecked(sql, params)?;
+        let fresh = match rows.first() {
+            Some(row) => row.get::<bool>("fresh")?,
+            None => return Err(AppError::internal("query_first answered no row")),
+        };
+        if fresh {
+            self.checked.set(true);
+            return Ok(rows);
+        }
+        self.roll_back_stale()?;
+        self.query(sql, params)
     }
 
     /// Runs `f` inside `BEGIN … COMMIT`; any error rolls back, so nothing is half-written.
@@ -31,19 +80,102 @@ impl Db {
         &self,
         f: impl FnOnce(&Db) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        self.execute("BEGIN", &[])?;
+        self.begin()?;
         match f(self) {
             Ok(value) => {
-                self.execute("COMMIT", &[])?;
+                self.commit()?;
                 Ok(value)
             }
             Err(e) => {
                 // A failed rollback leaves nothing committed either; the original error matters.
-                let _ = self.execute("ROLLBACK", &[]);
+                let _ = self.rollback();
                 Err(e)
             }
         }
     }
+
+    /// Opens a transaction, for work that cannot run inside [`Db::transaction`]'s closure
+    /// (an `await` under a row lock). The caller ends it with [`Db::commit`] or
+    /// [`Db::rollback`] on every path.
+    pub fn begin(&self) -> Result<(), AppError> {
+        self.ensure_checked()?;
+        // DEFERRABLE marks the transaction as the app's (see the module's documentation).
+        self.conn
+            .execute("BEGIN DEFERRABLE", &[])
+            .map(|_| ())
+            .map_err(map_error)
+    }
+
+    pub fn commit(&self) -> Result<(), AppError> {
+        self.conn
+            .execute("COMMIT", &[])
+            .map(|_| ())
+            .map_err(map_error)
+    }
+
+    pub fn rollback(&self) -> Result<(), AppError> {
+        self.conn
+            .execute("ROLLBACK", &[])
+            .map(|_| ())
+            .map_err(map_error)
+    }
+
+    fn query_unchecked(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, AppError> {
+        match self.conn.query(sql, params) {
+            Ok(rows) => Ok(Rows(rows)),
+            // 25P02: inside a failed transaction. Spin's `Clean` recycling discards such
+            // connections (its reset fails there), but should one come through: end it, go on.
+            Err(pg4::PgError::QueryFailed(pg4::QueryError::DbError(db))) if db.code == "25P02" => {
+                self.roll_back_stale()?;
+                self.conn.query(sql, params).map(Rows).map_err(map_error)
+            }
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    fn ensure_checked(&self) -> Result<(), AppError> {
+        if self.checked.get() {
+            return Ok(());
+        }
+        self.query_first(&format!("SELECT {FRESH_COLUMN}"), &[])
+            .map(|_| ())
+    }
+
+    /// Ends the transaction an earlier request left open on this pooled connection; none of its
+    /// writes were ever committed, and none of ours may join them.
+    fn roll_back_stale(&self) -> Result<(), AppError> {
+        crate::log::emit(
+            crate::log::Level::Warn,
+            "",
+            "rolled back a transaction left open on a pooled connection",
+            serde_json::json!({}),
+        );
+        self.conn.execute("ROLLBACK", &[]).map_err(map_error)?;
+        self.checked.set(true);
+        Ok(())
+    }
+}
+
+/// `BEGIN`, `COMMIT` and their kin, which only [`Db::transaction`] may send.
+fn is_transaction_control(sql: &str) -> bool {
+    let word: String = sql
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    matches!(
+        word.as_str(),
+        "BEGIN"
+            | "START"
+            | "COMMIT"
+            | "END"
+            | "ROLLBACK"
+            | "ABORT"
+            | "SAVEPOINT"
+            | "RELEASE"
+            | "PREPARE"
+    )
 }
 
 /// A result set with typed, by-name access.
@@ -140,6 +272,24 @@ mod tests {
             detail: None,
             extras: vec![],
         }))
+    }
+
+    #[test]
+    fn transaction_control_is_recognised_so_only_db_transaction_sends_it() {
+        let cases = [
+            ("BEGIN", true),
+            ("  begin isolation level serializable", true),
+            ("START TRANSACTION", true),
+            ("commit", true),
+            ("ROLLBACK", true),
+            ("SAVEPOINT a", true),
+            ("SELECT 1", false),
+            ("UPDATE posts SET status = 'begin'", false),
+            ("WITH x AS (SELECT 1) SELECT * FROM x", false),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(is_transaction_control(sql), expected, "{sql}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::auth::password::{self, Password};
 use crate::auth::tokens::parse_uuid;
-use crate::db::{Db, Param};
+use crate::db::{Db, Param, FRESH_COLUMN};
 use crate::error::AppError;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -153,20 +153,23 @@ pub fn find(db: &Db, id: Uuid) -> Result<Option<(User, String)>, AppError> {
 }
 
 /// The user and whether session `sid` (a refresh family) has been revoked, in one query: the
-/// guard runs it on every authenticated request.
+/// guard runs it first on every authenticated request, so it also carries the connection's
+/// freshness check (one row always, the user's columns NULL when there is no such user).
 pub fn find_with_session(db: &Db, id: Uuid, sid: Uuid) -> Result<Option<(User, bool)>, AppError> {
-    let rows = db.query(
+    let rows = db.query_first(
         &format!(
-            "SELECT {USER_COLUMNS},
+            "SELECT {FRESH_COLUMN}, {USER_COLUMNS},
                     EXISTS (SELECT 1 FROM refresh_tokens
                             WHERE family_id = $2::uuid AND revoked_at IS NOT NULL) AS revoked
-             FROM users WHERE id = $1::uuid"
+             FROM (SELECT 1) AS one LEFT JOIN users ON users.id = $1::uuid"
         ),
         &[Param::Uuid(id.to_string()), Param::Uuid(sid.to_string())],
     )?;
     match rows.first() {
-        None => Ok(None),
-        Some(r) => Ok(Some((user_from(&r)?.0, r.get::<bool>("revoked")?))),
+        Some(r) if r.get::<Option<String>>("id")?.is_some() => {
+            Ok(Some((user_from(&r)?.0, r.get::<bool>("revoked")?)))
+        }
+        _ => Ok(None),
     }
 }
 

@@ -1,6 +1,9 @@
 //! The HTTP trigger: accept, route as Spin does, add Spin's request headers, run a fresh
-//! instance per request, and turn traps into the 500 envelope (no internal text) carrying the
-//! correlation id. Shutdown stops accepting and lets in-flight requests finish.
+//! instance per request. Answers the host gives itself are Spin's: an empty 404 when no route
+//! matches, an empty 500 when the guest traps or sets no response (the cause goes to the log).
+//! Connections keep Nagle's algorithm on, as Spin's do, so a response written in pieces pays
+//! the client's delayed ACK here as it does on Spin. Shutdown stops accepting and lets
+//! in-flight requests finish.
 
 use crate::app::Shared;
 use crate::state::InstanceState;
@@ -36,7 +39,6 @@ pub(crate) async fn serve(
                         continue;
                     }
                 };
-                let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 let service = hyper::service::service_fn(move |req| {
                     let shared = shared.clone();
@@ -120,32 +122,14 @@ async fn handle(
     }
     let path = req.uri().path().to_string();
     let Some(m) = shared.routes.find(&path) else {
-        return envelope(
-            404,
-            "NOT_FOUND",
-            "NF_002",
-            &format!("No route for {path}"),
-            &cid,
-        );
+        return empty(404);
     };
     let component_id = m.target.clone();
     let Some(prepared) = shared.components.get(&component_id) else {
-        return envelope(
-            500,
-            "INTERNAL_ERROR",
-            "INT_001",
-            "An internal error occurred.",
-            &cid,
-        );
+        return empty(500);
     };
     let Some(proxy) = prepared.proxy.clone() else {
-        return envelope(
-            500,
-            "INTERNAL_ERROR",
-            "INT_001",
-            "An internal error occurred.",
-            &cid,
-        );
+        return empty(500);
     };
 
     let host = req
@@ -189,13 +173,7 @@ async fn handle(
     }
 
     let Ok(permit) = shared.permits.clone().acquire_owned().await else {
-        return envelope(
-            503,
-            "SERVICE_UNAVAILABLE",
-            "SVC_001",
-            "The service is temporarily unavailable. Please retry later.",
-            &cid,
-        );
+        return empty(503);
     };
     let mut store = new_store(&shared, prepared.env.clone());
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -205,13 +183,7 @@ async fn handle(
         .new_incoming_request(Scheme::Http, req);
     let out = store.data_mut().http().new_response_outparam(tx);
     let (Ok(wasi_req), Ok(out)) = (prepared_req, out) else {
-        return envelope(
-            500,
-            "INTERNAL_ERROR",
-            "INT_001",
-            "An internal error occurred.",
-            &cid,
-        );
+        return empty(500);
     };
     let task = tokio::spawn(async move {
         let result = async {
@@ -235,12 +207,7 @@ async fn handle(
         }
     };
     match rx.await {
-        Ok(Ok(mut resp)) => {
-            if !resp.headers().contains_key("x-correlation-id") {
-                if let Ok(v) = HeaderValue::from_str(&cid) {
-                    resp.headers_mut().insert("x-correlation-id", v);
-                }
-            }
+        Ok(Ok(resp)) => {
             // The body may still be streaming: collect output and errors when the task ends.
             tokio::spawn(async move {
                 if let Ok((result, output)) = task.await {
@@ -258,13 +225,7 @@ async fn handle(
                     output,
                 );
             }
-            envelope(
-                500,
-                "INTERNAL_ERROR",
-                "INT_001",
-                "An internal error occurred.",
-                &cid,
-            )
+            empty(500)
         }
         Err(_) => {
             match task.await {
@@ -280,13 +241,7 @@ async fn handle(
                     json!({ "error": join.to_string(), "correlationId": cid }),
                 ),
             }
-            envelope(
-                500,
-                "INTERNAL_ERROR",
-                "INT_001",
-                "An internal error occurred.",
-                &cid,
-            )
+            empty(500)
         }
     }
 }
@@ -313,37 +268,14 @@ fn report_trap(
     );
 }
 
-/// The error envelope of DESIGN.md §3, for answers the host gives itself.
-pub(crate) fn envelope(
-    status: u16,
-    kind: &str,
-    code: &str,
-    message: &str,
-    cid: &str,
-) -> hyper::Response<HyperOutgoingBody> {
-    let body = json!({
-        "success": false,
-        "error": {
-            "type": kind,
-            "code": code,
-            "message": message,
-            "correlationId": cid,
-            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        }
-    });
-    let body = Full::new(Bytes::from(body.to_string()))
+/// An answer the host gives itself, as Spin does: a bare status with an empty body.
+pub(crate) fn empty(status: u16) -> hyper::Response<HyperOutgoingBody> {
+    let body = Full::new(Bytes::new())
         .map_err(|never: Infallible| match never {})
         .boxed_unsync();
     let mut resp = hyper::Response::new(body);
     *resp.status_mut() =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Ok(v) = HeaderValue::from_str(cid) {
-        resp.headers_mut().insert("x-correlation-id", v);
-    }
     resp
 }
 

@@ -1,10 +1,15 @@
-//! `spin:postgres/postgres@4.0.0` over tokio-postgres, with one pool per address (up to 64
-//! connections each, as Spin). Addresses are checked against the component's
-//! `allowed_outbound_hosts` (`postgres://host:port`) before connecting.
+//! `spin:postgres/postgres@4.0.0` over tokio-postgres, exactly as Spin 3.5 does it: one pool per
+//! address (up to 64 connections each), recycled with deadpool's `Clean` method, TLS unless the
+//! address says `sslmode=disable` (with certificate verification against the system's roots,
+//! through OpenSSL as Spin's `native-tls`), every statement prepared unnamed per call.
+//! Addresses are checked against the component's `allowed_outbound_hosts` (`postgres://host:port`)
+//! before connecting.
 //!
-//! Type mapping follows Spin 3.x, including its one sharp edge: a `timestamptz` column cannot be
-//! read (Spin decodes date-times as `NaiveDateTime`, which refuses `timestamptz`). The host fails
-//! such queries the same way so that code which passes here also passes on real Spin.
+//! Two of Spin's sharp edges are reproduced on purpose, so that code which passes here passes on
+//! Spin: a `timestamptz` column cannot be read (Spin decodes date-times as `NaiveDateTime`), and
+//! a connection handed back inside a transaction (a guest that trapped after `BEGIN`) goes back
+//! to the pool with its transaction still open: `Clean` resets the session but does not roll
+//! back. The app must detect that itself (`common::db`).
 
 // The error type is fixed by the WIT interface; boxing it would only add conversions.
 #![allow(clippy::result_large_err)]
@@ -19,45 +24,15 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
 
-/// A pooled connection held by a guest.
+/// Spin's `CONNECTION_POOL_SIZE`.
+pub const POOL_SIZE: usize = 64;
+
+/// A pooled connection held by a guest. Dropping it hands it back to the pool as it is.
 pub struct PgConnection {
-    client: Option<deadpool_postgres::Object>,
-    /// Whether the guest left a transaction open (`BEGIN` without `COMMIT`/`ROLLBACK` yet).
-    in_transaction: std::sync::atomic::AtomicBool,
-}
-
-impl Drop for PgConnection {
-    /// A guest that trapped or returned inside a transaction must not hand its open
-    /// transaction (and its row locks) to the next request: such a connection is closed
-    /// instead of pooled, and PostgreSQL rolls the transaction back.
-    fn drop(&mut self) {
-        if self
-            .in_transaction
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
-            if let Some(client) = self.client.take() {
-                drop(deadpool_postgres::Object::take(client));
-            }
-        }
-    }
-}
-
-/// Tracks transaction control statements as the guest sends them.
-fn transaction_effect(statement: &str) -> Option<bool> {
-    let word: String = statement
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    match word.as_str() {
-        "BEGIN" | "START" => Some(true),
-        "COMMIT" | "ROLLBACK" | "END" | "ABORT" => Some(false),
-        _ => None,
-    }
+    client: deadpool_postgres::Object,
 }
 
 /// Pools shared by every instance of every component of the app, keyed by address.
@@ -89,17 +64,15 @@ impl PgPools {
             }
         }
         let pool = self.pool(address, config)?;
+        // Like Spin: no wait or create timeout beyond the address's own `connect_timeout`.
         let client = pool
             .get()
             .await
-            .map_err(|e| PgError::ConnectionFailed(format!("{e}")))?;
-        Ok(PgConnection {
-            client: Some(client),
-            in_transaction: Default::default(),
-        })
+            .map_err(|e| PgError::ConnectionFailed(format!("{e:?}")))?;
+        Ok(PgConnection { client })
     }
 
-    fn pool(&self, address: &str, mut config: tokio_postgres::Config) -> Result<Pool, PgError> {
+    fn pool(&self, address: &str, config: tokio_postgres::Config) -> Result<Pool, PgError> {
         let mut pools = self
             .pools
             .lock()
@@ -107,23 +80,24 @@ impl PgPools {
         if let Some(pool) = pools.get(address) {
             return Ok(pool.clone());
         }
-        let connect_timeout = config
-            .get_connect_timeout()
-            .copied()
-            .unwrap_or(Duration::from_secs(5));
-        config.connect_timeout(connect_timeout);
-        let manager = Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Clean,
+        };
+        let manager = if config.get_ssl_mode() == SslMode::Disable {
+            Manager::from_config(config, tokio_postgres::NoTls, manager_config)
+        } else {
+            let connector = native_tls::TlsConnector::builder()
+                .build()
+                .map_err(|e| PgError::Other(format!("TLS: {e}")))?;
+            Manager::from_config(
+                config,
+                postgres_native_tls::MakeTlsConnector::new(connector),
+                manager_config,
+            )
+        };
         let pool = Pool::builder(manager)
-            .max_size(64)
+            .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
-            .create_timeout(Some(connect_timeout + Duration::from_millis(250)))
-            .wait_timeout(Some(Duration::from_secs(10)))
             .build()
             .map_err(|e| PgError::Other(format!("{e}")))?;
         pools.insert(address.to_string(), pool.clone());
@@ -132,14 +106,8 @@ impl PgPools {
 }
 
 impl PgConnection {
-    fn client(&self, statement: &str) -> Result<&deadpool_postgres::Object, PgError> {
-        if let Some(open) = transaction_effect(statement) {
-            self.in_transaction
-                .store(open, std::sync::atomic::Ordering::Relaxed);
-        }
-        self.client
-            .as_ref()
-            .ok_or_else(|| PgError::ConnectionFailed("connection closed".into()))
+    fn client(&self) -> &tokio_postgres::Client {
+        self.client.as_ref()
     }
 
     pub async fn query(
@@ -147,18 +115,24 @@ impl PgConnection {
         statement: &str,
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, PgError> {
-        let client = self.client(statement)?;
         let params = to_params(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = params
             .iter()
             .map(|p| p.as_ref() as &(dyn ToSql + Sync))
             .collect();
-        let stmt = client
-            .prepare_cached(statement)
+        let rows = self
+            .client()
+            .query(statement, &refs)
             .await
             .map_err(query_error)?;
-        let rows = client.query(&stmt, &refs).await.map_err(query_error)?;
-        let columns: Vec<Column> = stmt
+        // Like Spin: the columns are read off the first row, so an empty result has none.
+        let Some(first) = rows.first() else {
+            return Ok(RowSet {
+                columns: vec![],
+                rows: vec![],
+            });
+        };
+        let columns: Vec<Column> = first
             .columns()
             .iter()
             .map(|c| Column {
@@ -182,21 +156,16 @@ impl PgConnection {
         statement: &str,
         params: Vec<ParameterValue>,
     ) -> Result<u64, PgError> {
-        let client = self.client(statement)?;
         let params = to_params(params)?;
         let refs: Vec<&(dyn ToSql + Sync)> = params
             .iter()
             .map(|p| p.as_ref() as &(dyn ToSql + Sync))
             .collect();
-        if params.is_empty() {
-            // Transaction control and DDL go through the simple path, like Spin's execute.
-            return client.execute(statement, &[]).await.map_err(query_error);
-        }
-        let stmt = client
-            .prepare_cached(statement)
+        // Like Spin: the extended protocol even without parameters, so one statement per call.
+        self.client()
+            .execute(statement, &refs)
             .await
-            .map_err(query_error)?;
-        client.execute(&stmt, &refs).await.map_err(query_error)
+            .map_err(query_error)
     }
 }
 
@@ -398,22 +367,19 @@ use pgw as _;
 
 #[cfg(test)]
 mod tests {
-    use super::transaction_effect;
+    use super::*;
 
     #[test]
-    fn transaction_control_statements_are_recognised() {
-        let cases = [
-            ("BEGIN", Some(true)),
-            ("  begin isolation level serializable", Some(true)),
-            ("START TRANSACTION", Some(true)),
-            ("COMMIT", Some(false)),
-            ("rollback", Some(false)),
-            ("END", Some(false)),
-            ("SELECT 1", None),
-            ("UPDATE posts SET status = 'begin'", None),
-        ];
-        for (sql, expected) in cases {
-            assert_eq!(transaction_effect(sql), expected, "{sql}");
-        }
+    fn each_address_gets_one_pool_of_up_to_64_connections_as_on_spin() {
+        let pools = PgPools::default();
+        let address = "postgres://postgres@127.0.0.1:1/nowhere?sslmode=disable";
+        let config = tokio_postgres::Config::from_str(address).unwrap();
+
+        let first = pools.pool(address, config.clone()).unwrap();
+        let again = pools.pool(address, config).unwrap();
+
+        assert_eq!(first.status().max_size, 64);
+        assert_eq!(pools.pools.lock().unwrap().len(), 1, "one pool per address");
+        assert_eq!(again.status().max_size, first.status().max_size);
     }
 }

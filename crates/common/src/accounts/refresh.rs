@@ -61,17 +61,17 @@ pub async fn refresh(
     skip_locked: bool,
     now_ms: i64,
 ) -> Result<Outcome, AppError> {
-    db.execute("BEGIN", &[])?;
+    db.begin()?;
     match locked_refresh(db, cfg, ws, id, when, skip_locked, now_ms).await {
         Ok(Step::Done(outcome)) => {
-            db.execute("COMMIT", &[])?;
+            db.commit()?;
             Ok(outcome)
         }
         Ok(Step::Failed { error, reauth }) => {
             // The error is recorded in the same transaction as the lock it was found under.
             let message = error.to_string();
             store::record_error(db, ws, id, &message, reauth, now_ms)?;
-            db.execute("COMMIT", &[])?;
+            db.commit()?;
             let action = if reauth {
                 "account.needs_reauth"
             } else {
@@ -88,7 +88,7 @@ pub async fn refresh(
             Err(error.to_app_error(DateTime::from_timestamp_millis(now_ms).unwrap_or_default()))
         }
         Err(e) => {
-            let _ = db.execute("ROLLBACK", &[]);
+            let _ = db.rollback();
             Err(e)
         }
     }

@@ -3,7 +3,9 @@
 //! position), the success and error envelopes, and one structured access-log line per request.
 
 mod pipeline;
+mod respond;
 mod router;
 
 pub use pipeline::{serve, Ctx, Reply};
+pub use respond::send;
 pub use router::{Method, Params, Router};

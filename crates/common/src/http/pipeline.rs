@@ -8,7 +8,7 @@ use crate::log::{self, Level};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{IncomingRequest, Response, ResponseOutparam};
 use std::future::Future;
 use std::time::Instant;
 
@@ -182,8 +182,23 @@ impl Reply {
     }
 }
 
-/// Runs one request through the pipeline. `handle` receives the handler id the router chose.
-pub async fn serve<H, F, Fut>(req: IncomingRequest, router: &Router<H>, handle: F) -> Response
+/// Runs one request through the pipeline and hands the answer to the host in one piece
+/// ([`super::send`]). `handle` receives the handler id the router chose.
+pub async fn serve<H, F, Fut>(
+    req: IncomingRequest,
+    out: ResponseOutparam,
+    router: &Router<H>,
+    handle: F,
+) where
+    H: Copy,
+    F: FnOnce(H, Ctx) -> Fut,
+    Fut: Future<Output = Result<Reply, AppError>>,
+{
+    super::send(out, respond(req, router, handle).await);
+}
+
+/// The answer to one request.
+async fn respond<H, F, Fut>(req: IncomingRequest, router: &Router<H>, handle: F) -> Response
 where
     H: Copy,
     F: FnOnce(H, Ctx) -> Fut,
