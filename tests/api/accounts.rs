@@ -288,29 +288,19 @@ async fn a_tampered_expired_or_replayed_state_is_refused_and_creates_nothing() {
     let expiring_callback = t
         .consent(expiring["authorizeUrl"].as_str().unwrap(), OTHER)
         .await;
-    let key = format!(
-        "{}accounts:oauth-state:{}",
-        t.app.redis_prefix,
-        expiring["state"].as_str().unwrap()
-    );
-    let mut redis = redis::Client::open(crate::helpers::REDIS_URL)
-        .unwrap()
-        .get_multiplexed_async_connection()
+    let moved = t
+        .app
+        .db
+        .client()
+        .await
+        .execute(
+            "UPDATE oauth_states SET expires_at_ms = 1000
+             WHERE state_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex')",
+            &[&expiring["state"].as_str().unwrap()],
+        )
         .await
         .unwrap();
-    let stored: String = redis::cmd("GET")
-        .arg(&key)
-        .query_async(&mut redis)
-        .await
-        .unwrap();
-    let mut pending: Value = serde_json::from_str(&stored).unwrap();
-    pending["expires_at"] = json!(1_000);
-    let _: () = redis::cmd("SET")
-        .arg(&key)
-        .arg(pending.to_string())
-        .query_async(&mut redis)
-        .await
-        .unwrap();
+    assert_eq!(moved, 1, "the flow's state is stored in PostgreSQL");
 
     // Act
     let with_tampered = t.app.get(&tampered).await;
@@ -338,6 +328,38 @@ async fn a_tampered_expired_or_replayed_state_is_refused_and_creates_nothing() {
         t.count_rows("SELECT count(*) FROM x_accounts").await,
         1,
         "only the genuine callback created an account"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_callbacks_with_the_same_state_connect_the_account_exactly_once_on_redis() {
+    // Arrange: one consented flow whose callback the browser sends eight times at once.
+    let t = AccountsTest::start().await;
+    let started = t.start_connect(&t.token).await;
+    let callback = t
+        .consent(started["authorizeUrl"].as_str().unwrap(), ME)
+        .await;
+
+    // Act
+    let answers = futures::future::join_all((0..8).map(|_| t.app.get(&callback))).await;
+
+    // Assert
+    let won: Vec<&Resp> = answers.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "exactly one callback takes the state: {:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for resp in answers.iter().filter(|r| r.status != 201) {
+        let err = assert_error_envelope(resp, 400, "VALIDATION_ERROR");
+        assert_eq!(err["code"], "ACCT_STATE", "{err}");
+    }
+    assert_eq!(t.count_rows("SELECT count(*) FROM x_accounts").await, 1);
+    assert_eq!(
+        t.count_rows("SELECT count(*) FROM oauth_states").await,
+        0,
+        "a used state is gone"
     );
 }
 

@@ -31,18 +31,75 @@ async fn key_value_round_trip(app: &TestApp) {
         .await;
     assert_eq!(first.json()["data"]["value"], 5);
     assert_eq!(second.json()["data"]["value"], 7);
+}
 
-    let cas = app
+/// One guest compare-and-swap through the probe: what the guest saw, and the stored value.
+async fn compare_and_swap(
+    app: &TestApp,
+    key: &str,
+    value: &str,
+    interfere: Option<&str>,
+) -> (serde_json::Value, serde_json::Value) {
+    let interfere = interfere
+        .map(|v| format!("&interfere={v}"))
+        .unwrap_or_default();
+    let resp = app
         .request(
             reqwest::Method::POST,
-            "/probe/kv/flag/cas?value=on",
+            &format!("/probe/kv/{key}/cas?value={value}{interfere}"),
             &[],
             None,
         )
         .await;
-    assert_eq!(cas.json()["data"]["swapped"], true, "{}", cas.text);
-    let raw = app.get("/probe/kvraw/flag").await;
-    assert_eq!(raw.json()["data"]["value"], "on");
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    let stored = app.get(&format!("/probe/kvraw/{key}")).await;
+    (
+        resp.json()["data"].clone(),
+        stored.json()["data"]["value"].clone(),
+    )
+}
+
+#[tokio::test]
+async fn spins_redis_compare_and_swap_is_reproduced_a_write_reports_a_conflict_and_a_conflict_reports_success(
+) {
+    // Arrange
+    let app = Setup::probe().kv(Kv::Redis).spawn().await;
+
+    // Act
+    let (written, written_value) = compare_and_swap(&app, "flag", "on", None).await;
+    let (conflict, conflict_value) =
+        compare_and_swap(&app, "contended", "mine", Some("theirs")).await;
+
+    // Assert
+    assert_eq!(written["swapped"], false, "{written}");
+    assert_eq!(written["error"], "cas-failed", "{written}");
+    assert_eq!(
+        written_value, "on",
+        "the swap wrote although it reported a conflict"
+    );
+    assert_eq!(conflict["swapped"], true, "{conflict}");
+    assert_eq!(
+        conflict_value, "theirs",
+        "the conflicting swap wrote nothing although it reported success"
+    );
+}
+
+#[tokio::test]
+async fn compare_and_swap_on_the_embedded_store_is_correct_as_on_spins_sqlite_store() {
+    // Arrange
+    let app = Setup::probe().kv(Kv::Embedded).spawn().await;
+
+    // Act
+    let (written, written_value) = compare_and_swap(&app, "flag", "on", None).await;
+    let (conflict, conflict_value) =
+        compare_and_swap(&app, "contended", "mine", Some("theirs")).await;
+
+    // Assert
+    assert_eq!(written["swapped"], true, "{written}");
+    assert_eq!(written_value, "on");
+    assert_eq!(conflict["swapped"], false, "{conflict}");
+    assert_eq!(conflict["error"], "cas-failed", "{conflict}");
+    assert_eq!(conflict_value, "theirs");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! The system component through the shipping `spin.toml`.
 
-use crate::helpers::{assert_error_envelope, Setup};
+use crate::helpers::{assert_error_envelope, Kv, Setup, TestApp};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -135,4 +135,100 @@ async fn every_route_in_the_openapi_document_is_served() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_failed_health_check_logs_its_cause_with_the_bodys_fingerprint_and_correlation_id() {
+    // Arrange
+    let app = Setup::app()
+        .var("database_url", "postgres://postgres@127.0.0.1:1/xmp")
+        .var("database_host", "127.0.0.1:1")
+        .spawn()
+        .await;
+
+    // Act
+    let resp = app
+        .request(
+            reqwest::Method::GET,
+            "/api/health",
+            &[("x-correlation-id", "health-log-check-1")],
+            None,
+        )
+        .await;
+
+    // Assert
+    assert_eq!(resp.status, 503, "{}", resp.text);
+    let fingerprint = resp.json()["data"]["checks"]["postgres"]["fingerprint"]
+        .as_str()
+        .expect("the failed check's fingerprint")
+        .to_string();
+    let line = app
+        .log_lines()
+        .into_iter()
+        .find(|l| l.starts_with("[system] ") && l.contains(&fingerprint))
+        .unwrap_or_else(|| panic!("a log line with {fingerprint}: {:?}", app.log_lines()));
+    let v: serde_json::Value = serde_json::from_str(line.trim_start_matches("[system] ")).unwrap();
+    assert_eq!(v["correlationId"], "health-log-check-1", "{v}");
+    assert_eq!(v["level"], "error", "{v}");
+    assert_eq!(v["check"], "postgres", "{v}");
+    assert_eq!(v["code"], "DB_001", "{v}");
+    let cause = v["cause"].as_str().unwrap_or_default();
+    assert!(cause.contains("postgres connection failed"), "{v}");
+    assert!(
+        !resp.text.contains(cause),
+        "the cause stays out of the body"
+    );
+}
+
+async fn concurrent_health_checks(kv: Kv) -> (Vec<u16>, TestApp) {
+    let app = Setup::app().kv(kv).spawn().await;
+    let url = format!("{}/api/health", app.address);
+    let statuses = futures::future::join_all((0..64).map(|_| {
+        let client = app.client.clone();
+        let url = url.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .map_or(0, |r| r.status().as_u16())
+        }
+    }))
+    .await;
+    let leftovers = app
+        .log_lines()
+        .iter()
+        .filter(|l| l.contains("health check failed"))
+        .count();
+    assert_eq!(leftovers, 0, "{kv:?}: no check failed");
+    (statuses, app)
+}
+
+#[tokio::test]
+async fn sixty_four_concurrent_health_checks_are_all_healthy_on_the_embedded_store() {
+    // Arrange, Act
+    let (statuses, _app) = concurrent_health_checks(Kv::Embedded).await;
+
+    // Assert
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn sixty_four_concurrent_health_checks_are_all_healthy_on_redis_and_leave_no_key() {
+    // Arrange, Act
+    let (statuses, app) = concurrent_health_checks(Kv::Redis).await;
+
+    // Assert
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let mut redis = redis::Client::open(crate::helpers::REDIS_URL)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}health:*", app.redis_prefix))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(keys.is_empty(), "every check deleted its key: {keys:?}");
 }

@@ -2,6 +2,20 @@
 //! router and one call per route; rules live in `common` (`auth`, `authz`, `workspaces`,
 //! `audit`, `ratelimit`, `identity`).
 
+// Production code never panics: a panic is a trap, which Spin answers with an empty 500.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 use common::auth::session::{self, with_rate_headers};
 use common::http::{serve, Ctx, Method, Reply, Router};
 use common::identity::{self as api, Env};

@@ -2,6 +2,20 @@
 //! the cron plugin call `POST /internal/scheduler/tick` with the secret Spin variable
 //! `scheduler_secret` as a bearer token. The tick itself is `common::scheduler::tick`.
 
+// Production code never panics: a panic is a trap, which Spin answers with an empty 500.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 use common::accounts::AccountsConfig;
 use common::config::Config;
 use common::db::Db;

@@ -1,5 +1,19 @@
 //! The system component: health and version. Thin by design; checks live in `common::health`.
 
+// Production code never panics: a panic is a trap, which Spin answers with an empty 500.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 use common::http::{serve, Method, Reply, Router};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -25,7 +39,7 @@ fn router() -> Router<Route> {
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     serve(req, out, &router(), |route, ctx| async move {
         match route {
-            Route::Health => common::health::check(&ctx.config),
+            Route::Health => common::health::check(&ctx.config, &ctx.correlation_id),
             Route::Version => Ok(Reply::ok(common::health::version("system"))),
             Route::OpenApi => Ok(Reply::raw(
                 200,

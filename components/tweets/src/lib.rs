@@ -1,6 +1,20 @@
 //! The tweets component: composing, scheduling, editing and cancelling posts. Thin by design:
 //! the router and one call per route; the rules live in `common::posts`.
 
+// Production code never panics: a panic is a trap, which Spin answers with an empty 500.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 use common::auth::session::{self, with_rate_headers};
 use common::http::{serve, Ctx, Method, Reply, Router};
 use common::identity::Env;

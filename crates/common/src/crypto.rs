@@ -136,7 +136,13 @@ fn key_from_base64(name: &str, b64: &str) -> Result<Key, AppError> {
             raw.len()
         )));
     }
-    let id = hex::encode(&Sha256::digest(&raw)[..4]);
+    let id = hex::encode(
+        Sha256::digest(&raw)
+            .iter()
+            .take(4)
+            .copied()
+            .collect::<Vec<u8>>(),
+    );
     let cipher = XChaCha20Poly1305::new_from_slice(&raw)
         .map_err(|_| AppError::config(format!("variable {name}: bad key")))?;
     Ok(Key { id, cipher })

@@ -217,7 +217,11 @@ impl Row<'_> {
             .iter()
             .position(|c| c.name == column)
             .ok_or_else(|| AppError::internal(format!("no column {column} in result")))?;
-        T::decode(&self.values[i])
+        let value = self
+            .values
+            .get(i)
+            .ok_or_else(|| AppError::internal(format!("no value for column {column}")))?;
+        T::decode(value)
             .map_err(|e| AppError::internal(format!("column {column} did not decode: {e}")))
     }
 }

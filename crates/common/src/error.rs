@@ -276,7 +276,7 @@ impl AppError {
         h.update(self.code.as_bytes());
         h.update(b"\0");
         h.update(self.cause.as_deref().unwrap_or(&self.message).as_bytes());
-        hex::encode(&h.finalize()[..8])
+        hex::encode(h.finalize().iter().take(8).copied().collect::<Vec<u8>>())
     }
 
     /// The client-visible message: for 5xx always generic.
@@ -299,7 +299,7 @@ impl AppError {
         });
         // Details of server errors could describe internals; they are dropped with the cause.
         if let (Some(details), false) = (&self.details, self.kind.is_server_error()) {
-            error["details"] = details.clone();
+            crate::json::set(&mut error, "details", details.clone());
         }
         json!({ "success": false, "error": error })
     }
@@ -344,8 +344,8 @@ impl From<serde_json::Error> for AppError {
 /// serde_json appends " at line L column C"; the envelope carries those as details instead.
 fn strip_position(e: &serde_json::Error) -> String {
     let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(i) => text[..i].to_string(),
+    match text.rsplit_once(" at line ") {
+        Some((message, _)) => message.to_string(),
         None => text,
     }
 }

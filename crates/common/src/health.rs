@@ -6,27 +6,21 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::http::Reply;
 use crate::kv::Kv;
+use crate::log::{self, Level};
 use serde_json::{json, Value};
 use std::time::Instant;
 
-pub fn check(config: &Config) -> Result<Reply, AppError> {
-    let postgres = timed(|| {
+/// Runs every check. A failed check's report names its error code and fingerprint, never its
+/// cause; the cause goes to one log line with that fingerprint and the correlation id, so it
+/// reaches the component's log on Spin too (the response is a 503 answered normally, so the
+/// pipeline's error line never sees it).
+pub fn check(config: &Config, correlation_id: &str) -> Result<Reply, AppError> {
+    let postgres = timed("postgres", correlation_id, || {
         let db = Db::connect(&with_connect_timeout(&config.database_url))?;
         db.query("SELECT 1 AS ok", &[])?;
         Ok(())
     });
-    let key_value = timed(|| {
-        let kv = Kv::open("health")?;
-        let now = chrono::Utc::now().timestamp_millis();
-        kv.set_json("probe", &now, Some(60_000), now)?;
-        match kv.get_json::<i64>("probe", now)? {
-            Some(v) if v == now => Ok(()),
-            _ => Err(AppError::unavailable(
-                "KV_002",
-                "key-value read did not return the write",
-            )),
-        }
-    });
+    let key_value = timed("keyValue", correlation_id, key_value_round_trip);
     let healthy = postgres.0 && key_value.0;
     let data = json!({
         "status": if healthy { "ok" } else { "degraded" },
@@ -34,6 +28,28 @@ pub fn check(config: &Config) -> Result<Reply, AppError> {
         "version": env!("CARGO_PKG_VERSION"),
     });
     Ok(Reply::with_status(if healthy { 200 } else { 503 }, data))
+}
+
+/// Writes, reads back and deletes a key of its own: concurrent checks never see each other's
+/// writes (one shared key made some of them fail under load).
+fn key_value_round_trip() -> Result<(), AppError> {
+    let kv = Kv::open("health")?;
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
+    let key = format!("probe:{}", hex::encode(nonce));
+    let now = chrono::Utc::now().timestamp_millis();
+    let written = format!("{now}:{}", hex::encode(nonce));
+    kv.set_json(&key, &written, Some(60_000), now)?;
+    let read = kv.get_json::<String>(&key, now);
+    // Deleted whatever the read said; a failed delete expires on its own.
+    let deleted = kv.delete(&key);
+    match read? {
+        Some(v) if v == written => deleted,
+        _ => Err(AppError::unavailable(
+            "KV_002",
+            "key-value read did not return the write",
+        )),
+    }
 }
 
 /// The version document every component can serve.
@@ -46,17 +62,36 @@ pub fn version(component: &str) -> Value {
     })
 }
 
-/// Runs a check, returning (passed, report). A failure names its error code, never its cause.
-fn timed(f: impl FnOnce() -> Result<(), AppError>) -> (bool, Value) {
+/// Runs a check, returning (passed, report). A failure names its error code, never its cause,
+/// and is logged with its cause.
+fn timed(
+    name: &str,
+    correlation_id: &str,
+    f: impl FnOnce() -> Result<(), AppError>,
+) -> (bool, Value) {
     let started = Instant::now();
     let result = f();
     let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 100.0).round() / 100.0;
     match result {
         Ok(()) => (true, json!({ "status": "ok", "latencyMs": latency_ms })),
-        Err(e) => (
-            false,
-            json!({ "status": "failed", "latencyMs": latency_ms, "error": e.code, "fingerprint": e.fingerprint() }),
-        ),
+        Err(e) => {
+            let fingerprint = e.fingerprint();
+            log::emit(
+                Level::Error,
+                correlation_id,
+                "health check failed",
+                json!({
+                    "check": name,
+                    "code": e.code,
+                    "fingerprint": fingerprint,
+                    "cause": e.cause.as_deref().unwrap_or(&e.message),
+                }),
+            );
+            (
+                false,
+                json!({ "status": "failed", "latencyMs": latency_ms, "error": e.code, "fingerprint": fingerprint }),
+            )
+        }
     }
 }
 

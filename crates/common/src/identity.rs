@@ -108,14 +108,19 @@ pub fn create_workspace(
 ) -> Result<Reply, AppError> {
     let name = Name::parse(&body.name, "name")?;
     let ws = workspaces::create(&env.db, name.as_str(), caller.user.id)?;
-    let id = ws["id"].as_str().and_then(|s| Uuid::parse_str(s).ok());
+    let id = crate::json::field(&ws, "id")
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok());
     audit::record(
         &env.db,
         &env.meta,
         Entry::new("workspace.created")
             .actor(caller.user.id)
             .workspace(id)
-            .target("workspace", ws["id"].as_str().unwrap_or_default())
+            .target(
+                "workspace",
+                crate::json::field(&ws, "id").as_str().unwrap_or_default(),
+            )
             .details(json!({ "name": name.as_str() })),
     )?;
     Ok(Reply::created(ws))

@@ -1,6 +1,10 @@
 //! Key-value helpers over Spin's stores: namespaced keys, JSON values with an expiry stored
-//! beside the value (Spin's key-value has no TTL), atomic increments and compare-and-swap
-//! through `wasi:keyvalue` atomics. Key-value holds only what may be lost or rebuilt.
+//! beside the value (Spin's key-value has no TTL), and atomic increments through
+//! `wasi:keyvalue` atomics. Key-value holds only what may be lost or rebuilt.
+//!
+//! There is deliberately no compare-and-swap: Spin's Redis store (3.5.0 to 4.0.2 at least)
+//! reports a swap that wrote as a conflict and a real conflict as success. Read-modify-write
+//! state uses `increment`, last-writer-wins plain writes where that is fine, or PostgreSQL.
 
 use crate::error::AppError;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -21,14 +25,6 @@ struct Stored<T> {
     /// Expiry in Unix milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     exp: Option<i64>,
-}
-
-/// The outcome of a compare-and-swap attempt.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Swap {
-    Done,
-    /// Someone else wrote first; read again and retry.
-    Conflict,
 }
 
 impl Kv {
@@ -89,23 +85,6 @@ impl Kv {
         atomics::increment(&bucket, &self.key(key), delta).map_err(map_wasi_error)
     }
 
-    /// Compare-and-swap: reads the current raw value, lets `update` compute the next one, and
-    /// writes it only if nobody wrote in between.
-    pub fn compare_and_swap(
-        &self,
-        key: &str,
-        update: impl FnOnce(Option<Vec<u8>>) -> Vec<u8>,
-    ) -> Result<Swap, AppError> {
-        let bucket = wasi_store::open(STORE).map_err(map_wasi_error)?;
-        let cas = atomics::Cas::new(&bucket, &self.key(key)).map_err(map_wasi_error)?;
-        let current = cas.current().map_err(map_wasi_error)?;
-        match atomics::swap(cas, &update(current)) {
-            Ok(()) => Ok(Swap::Done),
-            Err(atomics::CasError::CasFailed(_)) => Ok(Swap::Conflict),
-            Err(atomics::CasError::StoreError(e)) => Err(map_wasi_error(e)),
-        }
-    }
-
     /// Writes raw bytes (for values that other code compares byte for byte).
     pub fn set_raw(&self, key: &str, value: &[u8]) -> Result<(), AppError> {
         self.store.set(&self.key(key), value).map_err(map_error)
@@ -117,8 +96,8 @@ impl Kv {
     }
 }
 
-/// The stored form of every JSON value: the value and its expiry. Code that writes JSON through
-/// `compare_and_swap` uses these so that `get_json` reads what it wrote.
+/// The stored form of every JSON value: the value and its expiry. Code that merges a value
+/// before writing it raw uses these so that `get_json` reads what it wrote.
 pub fn encode_json<T: Serialize>(
     value: &T,
     ttl_ms: Option<i64>,

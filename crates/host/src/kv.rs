@@ -34,6 +34,13 @@ redis.call('SET', KEYS[1], ARGV[3])
 return 1
 ";
 
+/// What a guest's `wasi:keyvalue` compare-and-swap reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwapReport {
+    Swapped,
+    CasFailed,
+}
+
 impl KvBackend {
     /// An embedded store in `path` (created if missing), holding the store `label`.
     pub fn embedded(path: &Path, label: &str) -> Result<KvBackend> {
@@ -172,8 +179,32 @@ impl KvBackend {
         }
     }
 
+    /// A guest's compare-and-swap, reported exactly as Spin reports it. The embedded store is
+    /// correct, as Spin's SQLite store is. On Redis, Spin's store (3.5.0 to 4.0.2) runs
+    /// `MULTI / SET / EXEC` and then `UNWATCH <key>`, which Redis refuses ("wrong number of
+    /// arguments"): a swap that wrote reports `CasFailed`, and a real conflict (EXEC answering
+    /// nil, nothing written) reports success. This reproduces both, so that any use of
+    /// compare-and-swap by the app fails here as it would on Spin.
+    pub async fn swap_as_spin(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<SwapReport> {
+        let written = self.compare_and_swap(key, expected, new).await?;
+        let report_written = match self {
+            KvBackend::Embedded(_) => written,
+            KvBackend::Redis(_) => !written,
+        };
+        Ok(if report_written {
+            SwapReport::Swapped
+        } else {
+            SwapReport::CasFailed
+        })
+    }
+
     /// Writes `new` only if the current value is still `expected` (`None` = absent).
-    pub async fn compare_and_swap(
+    async fn compare_and_swap(
         &self,
         key: &str,
         expected: Option<&[u8]>,

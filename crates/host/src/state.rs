@@ -4,7 +4,7 @@
 use crate::bindings::fermyon::spin::{key_value, variables};
 use crate::bindings::spin::postgres::postgres as pg;
 use crate::bindings::wasi::keyvalue::{atomics, batch, store};
-use crate::kv::KvBackend;
+use crate::kv::{KvBackend, SwapReport};
 use crate::outbound::OutboundPolicy;
 use crate::pg::{PgConnection, PgPools};
 use std::collections::HashMap;
@@ -294,11 +294,11 @@ impl atomics::Host for InstanceState {
         let handle = self.table.delete(cas)?;
         match handle
             .backend
-            .compare_and_swap(&handle.key, handle.current.as_deref(), &value)
+            .swap_as_spin(&handle.key, handle.current.as_deref(), &value)
             .await
         {
-            Ok(true) => Ok(Ok(())),
-            Ok(false) => {
+            Ok(SwapReport::Swapped) => Ok(Ok(())),
+            Ok(SwapReport::CasFailed) => {
                 // As Spin: hand back a fresh CAS whose current value is already re-read.
                 let current = match handle.backend.get(&handle.key).await {
                     Ok(v) => v,

@@ -14,15 +14,11 @@ use crate::clock::rfc3339;
 use crate::error::AppError;
 use crate::http::{Ctx, Reply};
 use crate::identity::Env;
-use crate::kv::Kv;
 use crate::x::{Circuit, Endpoint, OAuthApp, Pkce, XClient, XError};
 use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-/// The key-value namespace of connect flows.
-pub const KV_NAMESPACE: &str = "accounts";
 
 fn time(now_ms: i64) -> DateTime<chrono::Utc> {
     DateTime::from_timestamp_millis(now_ms).unwrap_or_default()
@@ -34,11 +30,11 @@ pub fn connect(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError>
     let cfg = AccountsConfig::load()?;
     let app = OAuthApp::from_config(&cfg.x)?;
     let redirect_uri = redirect_uri(&cfg, ctx)?;
-    let pkce = Pkce::generate();
+    let pkce = Pkce::generate()?;
     let state = oauth_state::new_state()?;
     let expires_at = env.now_ms + oauth_state::TTL_MS;
     oauth_state::save(
-        &Kv::open(KV_NAMESPACE)?,
+        &env.db,
         &state,
         &Pending {
             user_id: caller.user.id.to_string(),
@@ -47,6 +43,7 @@ pub fn connect(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError>
             redirect_uri: redirect_uri.clone(),
             expires_at,
         },
+        env.now_ms,
     )?;
     let url = app.authorize_url(
         &redirect_uri,
@@ -77,12 +74,11 @@ fn redirect_uri(cfg: &AccountsConfig, ctx: &Ctx) -> Result<String, AppError> {
     let full = ctx
         .header("spin-full-url")
         .ok_or_else(|| AppError::config("set the variable x_redirect_uri"))?;
-    let scheme_end = full.find("://").map(|i| i + 3).unwrap_or(0);
-    let origin_end = full[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(full.len());
-    Ok(format!("{}{CALLBACK_PATH}", &full[..origin_end]))
+    let origin = match full.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or("")),
+        None => full.split('/').next().unwrap_or("").to_string(),
+    };
+    Ok(format!("{origin}{CALLBACK_PATH}"))
 }
 
 fn state_refused(why: Refusal) -> AppError {
@@ -130,8 +126,7 @@ async fn finish_connect(
         .ok_or_else(|| {
             AppError::bad_request("ACCT_CODE", "The callback carries no authorization code")
         })?;
-    let pending =
-        oauth_state::take(&Kv::open(KV_NAMESPACE)?, &state, env.now_ms).map_err(state_refused)?;
+    let pending = oauth_state::take(&env.db, &state, env.now_ms)?.map_err(state_refused)?;
     let user = Uuid::parse_str(&pending.user_id).map_err(AppError::internal)?;
     let ws = Uuid::parse_str(&pending.workspace_id).map_err(AppError::internal)?;
     if bearer_user.is_some_and(|b| b != user) {
@@ -313,7 +308,8 @@ pub fn get(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let id = store::path_id(ctx.param("id"))?;
     let account = store::get(&env.db, ws, id)?;
     let mut data = account.to_json();
-    data["active"] = json!(store::active(&env.db, ws, caller.user.id)? == Some(id));
+    let active = store::active(&env.db, ws, caller.user.id)? == Some(id);
+    crate::json::set(&mut data, "active", json!(active));
     Ok(Reply::ok(data))
 }
 

@@ -1,16 +1,17 @@
-//! The OAuth 2.0 `state` of a connect flow: kept in key-value for 10 minutes with its PKCE
-//! verifier, bound to the user and workspace that started it, and single-use — two callbacks
-//! racing with the same state cannot both win, because taking it is a compare-and-swap.
+//! The OAuth 2.0 `state` of a connect flow: kept in PostgreSQL (`oauth_states`, migration
+//! 0007) for 10 minutes with its PKCE verifier, bound to the user and workspace that started it,
+//! and single-use — taking it is one `DELETE ... RETURNING`, so of any number of callbacks
+//! racing with the same state exactly one gets it. Key-value compare-and-swap cannot do this on
+//! Spin's Redis store (it reports a swap that wrote as a conflict, and a conflict as success).
 
 use crate::config::Secret;
+use crate::db::{Db, Param};
 use crate::error::AppError;
-use crate::kv::{Kv, Swap};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// How long a started connect flow stays valid.
 pub const TTL_MS: i64 = 10 * 60 * 1000;
-const NAMESPACE: &str = "oauth-state";
-const TAKEN: &[u8] = b"taken";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Pending {
@@ -25,9 +26,9 @@ pub struct Pending {
 /// Why a state was refused; all of them answer the same to the client.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {
+    /// Malformed, never issued, or already used (a used state is gone).
     Unknown,
     Expired,
-    Replayed,
     WrongUser,
 }
 
@@ -49,43 +50,61 @@ pub fn new_state() -> Result<String, AppError> {
     Ok(hex::encode(bytes))
 }
 
-pub fn save(kv: &Kv, state: &str, pending: &Pending) -> Result<(), AppError> {
-    let bytes = serde_json::to_vec(pending).map_err(AppError::internal)?;
-    kv.set_raw(&format!("{NAMESPACE}:{state}"), &bytes)
+/// The stored key of a state: its SHA-256, so the table alone cannot finish a flow.
+pub fn state_hash(state: &str) -> String {
+    hex::encode(Sha256::digest(state.as_bytes()))
 }
 
-/// Takes a state exactly once. Expired, replayed or unknown states are refused. The winner is
-/// the caller whose compare-and-swap replaced the pending value itself; the key is then
-/// deleted, so a replay finds nothing. The caller checks who the state is bound to
-/// ([`check`]): the callback arrives from the user's browser, usually without our token.
-pub fn take(kv: &Kv, state: &str, now_ms: i64) -> Result<Pending, Refusal> {
+/// Stores a started flow, purging expired ones in the same statement (abandoned flows never
+/// reach a callback, so nothing else would remove them).
+pub fn save(db: &Db, state: &str, pending: &Pending, now_ms: i64) -> Result<(), AppError> {
+    db.execute(
+        "WITH purged AS (DELETE FROM oauth_states WHERE expires_at_ms <= $6)
+         INSERT INTO oauth_states
+           (state_hash, user_id, workspace_id, verifier, redirect_uri, expires_at_ms)
+         VALUES ($1, $2::uuid, $3::uuid, $4, $5, $7)",
+        &[
+            Param::Str(state_hash(state)),
+            Param::Str(pending.user_id.clone()),
+            Param::Str(pending.workspace_id.clone()),
+            Param::Str(pending.verifier.clone()),
+            Param::Str(pending.redirect_uri.clone()),
+            Param::Int64(now_ms),
+            Param::Int64(pending.expires_at),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Takes a state exactly once: the row is deleted as it is read, so a replay or a concurrent
+/// second callback finds nothing. An expired state is refused (and is gone as well). The
+/// caller checks who the state is bound to ([`check`]): the callback arrives from the user's
+/// browser, usually without our token. The outer error is the database's (a 503, not a 400).
+pub fn take(db: &Db, state: &str, now_ms: i64) -> Result<Result<Pending, Refusal>, AppError> {
     let well_formed = state.len() == 64 && state.bytes().all(|b| b.is_ascii_hexdigit());
     if !well_formed {
-        return Err(Refusal::Unknown);
+        return Ok(Err(Refusal::Unknown));
     }
-    let key = format!("{NAMESPACE}:{state}");
-    if kv.get_raw(&key).map_err(|_| Refusal::Unknown)?.is_none() {
-        return Err(Refusal::Unknown);
-    }
-    let mut found: Option<Pending> = None;
-    let swapped = kv
-        .compare_and_swap(&key, |current| {
-            found = current
-                .as_deref()
-                .filter(|b| *b != TAKEN)
-                .and_then(|b| serde_json::from_slice(b).ok());
-            TAKEN.to_vec()
-        })
-        .map_err(|_| Refusal::Unknown)?;
-    let (Some(pending), Swap::Done) = (found, swapped) else {
-        return Err(Refusal::Replayed);
+    let rows = db.query(
+        "DELETE FROM oauth_states WHERE state_hash = $1
+         RETURNING user_id::text AS user_id, workspace_id::text AS workspace_id, verifier,
+                   redirect_uri, expires_at_ms",
+        &[Param::Str(state_hash(state))],
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(Err(Refusal::Unknown));
     };
-    // Best effort: a leftover marker is refused as a replay anyway.
-    let _ = kv.delete(&key);
+    let pending = Pending {
+        user_id: row.get("user_id")?,
+        workspace_id: row.get("workspace_id")?,
+        verifier: row.get("verifier")?,
+        redirect_uri: row.get("redirect_uri")?,
+        expires_at: row.get("expires_at_ms")?,
+    };
     if now_ms >= pending.expires_at {
-        return Err(Refusal::Expired);
+        return Ok(Err(Refusal::Expired));
     }
-    Ok(pending)
+    Ok(Ok(pending))
 }
 
 impl Pending {
@@ -115,6 +134,15 @@ mod tests {
         assert_eq!(check(&p, "u2", "w1", 1_000), Err(Refusal::WrongUser));
         assert_eq!(check(&p, "u1", "w2", 1_000), Err(Refusal::WrongUser));
         assert_eq!(check(&p, "u1", "w1", 1_000 + TTL_MS), Err(Refusal::Expired));
+    }
+
+    #[test]
+    fn a_state_is_stored_as_its_sha256_in_hex() {
+        let hash = state_hash("abc");
+        assert_eq!(
+            hash,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

@@ -187,7 +187,13 @@ fn throttle_login(
         }
     }
     if let Some(email) = email_key {
-        let key = hex::encode(&Sha256::digest(email.as_bytes())[..16]);
+        let key = hex::encode(
+            Sha256::digest(email.as_bytes())
+                .iter()
+                .take(16)
+                .copied()
+                .collect::<Vec<u8>>(),
+        );
         let d = limiter.take("login-email", &key, cfg.login_email_quota, now_ms)?;
         if !d.allowed {
             return Err(d.error("RATE_002"));

@@ -341,25 +341,24 @@ pub fn error_response(err: &AppError, correlation_id: &str) -> Response {
 }
 
 fn decode_component(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("-");
-                match u8::from_str_radix(hex, 16) {
+    let mut rest = s.as_bytes();
+    let mut out = Vec::with_capacity(rest.len());
+    while let [first, tail @ ..] = rest {
+        rest = tail;
+        match (*first, tail) {
+            (b'+', _) => out.push(b' '),
+            (b'%', [h, l, after @ ..]) => {
+                let pair = [*h, *l];
+                match u8::from_str_radix(std::str::from_utf8(&pair).unwrap_or("-"), 16) {
                     Ok(b) => {
                         out.push(b);
-                        i += 2;
+                        rest = after;
                     }
                     Err(_) => out.push(b'%'),
                 }
             }
-            b => out.push(b),
+            (b, _) => out.push(b),
         }
-        i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
 }

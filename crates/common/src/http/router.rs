@@ -146,21 +146,19 @@ fn match_segments(pattern: &[&'static str], parts: &[&str]) -> Option<(usize, Pa
 
 /// Decodes `%XX` escapes in a path segment; invalid escapes are kept verbatim.
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) =
-                u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("-"), 16)
-            {
+    let mut rest = s.as_bytes();
+    let mut out = Vec::with_capacity(rest.len());
+    while let [first, tail @ ..] = rest {
+        if let (b'%', [h, l, after @ ..]) = (*first, tail) {
+            let pair = [*h, *l];
+            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&pair).unwrap_or("-"), 16) {
                 out.push(b);
-                i += 3;
+                rest = after;
                 continue;
             }
         }
-        out.push(bytes[i]);
-        i += 1;
+        out.push(*first);
+        rest = tail;
     }
     String::from_utf8_lossy(&out).into_owned()
 }

@@ -13,6 +13,7 @@ use crate::db::{Db, Param};
 use crate::error::AppError;
 use crate::http::{Ctx, Reply};
 use crate::identity::Env;
+use crate::json;
 use crate::kv::Kv;
 use chrono::DateTime;
 use serde_json::{json, Value};
@@ -222,7 +223,7 @@ fn place(
         if let Some(other) = store::duplicate_of(
             db,
             account.id,
-            &draft.parts[0].text.duplicate_key(),
+            &draft.first()?.text.duplicate_key(),
             at,
             except,
         )? {
@@ -313,12 +314,12 @@ pub async fn update(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
         let placement = place(db, ws, caller, &draft, Some(id), env.now_ms)?;
         store::replace(db, ws, id, &draft, &placement)?;
         let after = store::get(db, ws, id)?;
-        let rescheduled = before["scheduledAt"] != after["scheduledAt"];
-        let edited = before["content"] != after["content"]
-            || before["thread"].as_array().map(Vec::len)
-                != after["thread"].as_array().map(Vec::len)
-            || before["mediaIds"] != after["mediaIds"]
-            || before["account"] != after["account"];
+        let rescheduled = json::field(&before, "scheduledAt") != json::field(&after, "scheduledAt");
+        let edited = json::field(&before, "content") != json::field(&after, "content")
+            || json::field(&before, "thread").as_array().map(Vec::len)
+                != json::field(&after, "thread").as_array().map(Vec::len)
+            || json::field(&before, "mediaIds") != json::field(&after, "mediaIds")
+            || json::field(&before, "account") != json::field(&after, "account");
         if rescheduled {
             store::event(
                 db,
@@ -326,7 +327,7 @@ pub async fn update(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
                 id,
                 Some(caller.user.id),
                 "rescheduled",
-                json!({ "from": before["scheduledAt"], "to": after["scheduledAt"] }),
+                json!({ "from": json::field(&before, "scheduledAt"), "to": json::field(&after, "scheduledAt") }),
             )?;
         }
         if edited || !rescheduled {
@@ -336,7 +337,7 @@ pub async fn update(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
                 id,
                 Some(caller.user.id),
                 "edited",
-                json!({ "status": after["status"] }),
+                json!({ "status": json::field(&after, "status") }),
             )?;
         }
         audit::record(
@@ -346,7 +347,7 @@ pub async fn update(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
                 .actor(caller.user.id)
                 .workspace(Some(ws))
                 .target("post", id)
-                .details(json!({ "rescheduled": rescheduled, "status": after["status"] })),
+                .details(json!({ "rescheduled": rescheduled, "status": json::field(&after, "status") })),
         )?;
         Ok(Reply::ok(store::get(db, ws, id)?))
     })
@@ -422,7 +423,7 @@ async fn delete_on_x(
     account: Option<Uuid>,
 ) -> Result<(), AppError> {
     let post = store::get(&env.db, ws, id)?;
-    if post["deletedOnXAt"].is_string() {
+    if json::field(&post, "deletedOnXAt").is_string() {
         return Ok(());
     }
     let account = account.ok_or_else(|| {
@@ -436,17 +437,17 @@ async fn delete_on_x(
     let client =
         accounts::refresh::client_for(&env.db, &cfg, &env.meta, &account, env.now_ms).await?;
     let now = DateTime::from_timestamp_millis(env.now_ms).unwrap_or_default();
-    let mut ids: Vec<String> = post["xPostId"]
+    let mut ids: Vec<String> = json::field(&post, "xPostId")
         .as_str()
         .map(str::to_string)
         .into_iter()
         .collect();
     ids.extend(
-        post["thread"]
+        json::field(&post, "thread")
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|p| p["xPostId"].as_str().map(str::to_string)),
+            .filter_map(|p| json::field(p, "xPostId").as_str().map(str::to_string)),
     );
     for x_id in &ids {
         match client.delete_post(x_id).await {
@@ -480,8 +481,12 @@ pub async fn validate(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply
         Err(errors) => errors,
     };
     let mut data = serde_json::to_value(&report).map_err(AppError::internal)?;
-    data["valid"] = json!(report.valid && field_errors.is_empty());
-    data["fieldErrors"] = json!(field_errors);
+    json::set(
+        &mut data,
+        "valid",
+        json!(report.valid && field_errors.is_empty()),
+    );
+    json::set(&mut data, "fieldErrors", json!(field_errors));
     Ok(Reply::ok(data))
 }
 
@@ -528,7 +533,7 @@ pub async fn bulk(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, Ap
                 }
                 Err(e) if e.status() < 500 => errors.push(json!({
                     "row": row,
-                    "field": e.details.as_ref().and_then(|d| d["errors"][0]["field"].as_str()),
+                    "field": e.details.as_ref().and_then(|d| d.pointer("/errors/0/field").and_then(Value::as_str)),
                     "code": e.code,
                     "message": e.public_message(),
                 })),

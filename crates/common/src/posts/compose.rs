@@ -78,6 +78,15 @@ pub struct Draft {
     pub allow_duplicate: bool,
 }
 
+impl Draft {
+    /// The post itself: the first part (every draft has one; [`check`] builds it so).
+    pub fn first(&self) -> Result<&Part, AppError> {
+        self.parts
+            .first()
+            .ok_or_else(|| AppError::internal("a draft without parts"))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Part {
     pub text: TweetText,

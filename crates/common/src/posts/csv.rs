@@ -16,7 +16,7 @@ pub struct Record {
 impl Record {
     /// An empty line (one empty field), which imports skip.
     pub fn is_blank(&self) -> bool {
-        self.fields.len() == 1 && self.fields[0].is_empty()
+        matches!(self.fields.as_slice(), [only] if only.is_empty())
     }
 }
 

@@ -119,10 +119,10 @@ pub fn sniff(first_bytes: &[u8]) -> Option<MediaKind> {
         Some(MediaKind::Png)
     } else if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
         Some(MediaKind::Gif)
-    } else if b.len() >= 12 && &b[0..4] == b"RIFF" && &b[8..12] == b"WEBP" {
+    } else if b.get(0..4) == Some(b"RIFF".as_slice()) && b.get(8..12) == Some(b"WEBP".as_slice()) {
         Some(MediaKind::Webp)
-    } else if b.len() >= 12 && &b[4..8] == b"ftyp" {
-        iso_brand(&b[8..12])
+    } else if b.get(4..8) == Some(b"ftyp".as_slice()) {
+        iso_brand(b.get(8..12)?)
     } else {
         None
     }

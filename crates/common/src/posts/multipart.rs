@@ -119,8 +119,9 @@ impl Reader {
                 }
                 State::Headers => match find(&self.buf, b"\r\n\r\n") {
                     Some(i) => {
-                        let raw = self.take(i + 4);
-                        events.push(parse_headers(&raw[..i], self.consumed())?);
+                        let mut raw = self.take(i + 4);
+                        raw.truncate(i);
+                        events.push(parse_headers(&raw, self.consumed())?);
                         self.state = State::Body;
                     }
                     None if self.buf.len() > MAX_HEADERS => {

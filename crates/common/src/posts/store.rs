@@ -248,14 +248,14 @@ pub fn get(db: &Db, ws: Uuid, id: Uuid) -> Result<Value, AppError> {
             }))
         })
         .collect::<Result<_, AppError>>()?;
-    post["thread"] = json!(thread);
+    crate::json::set(&mut post, "thread", json!(thread));
     let events = db.query(
         "SELECT kind, details::text AS details, actor_id::text AS actor,
            (extract(epoch FROM at) * 1000)::int8 AS at_ms
          FROM post_events WHERE workspace_id = $1::uuid AND post_id = $2::uuid ORDER BY id",
         &[Param::Uuid(ws.to_string()), Param::Uuid(id.to_string())],
     )?;
-    post["history"] = events
+    let history: Vec<Value> = events
         .iter()
         .map(|r| {
             Ok(json!({
@@ -265,8 +265,8 @@ pub fn get(db: &Db, ws: Uuid, id: Uuid) -> Result<Value, AppError> {
                 "details": json_text(&r, "details")?,
             }))
         })
-        .collect::<Result<Vec<Value>, AppError>>()?
-        .into();
+        .collect::<Result<_, AppError>>()?;
+    crate::json::set(&mut post, "history", Value::Array(history));
     Ok(post)
 }
 
@@ -388,7 +388,7 @@ pub fn replace(
            AND thread_position > 0",
         &[Param::Uuid(ws.to_string()), Param::Uuid(id.to_string())],
     )?;
-    let first = &draft.parts[0];
+    let first = draft.first()?;
     let poll = draft.poll.as_ref().map(|p| {
         json!({ "options": p.options, "durationMinutes": p.duration_minutes }).to_string()
     });

@@ -137,7 +137,11 @@ fn reschedule(
         ],
     )?;
     if ok {
-        details["until"] = json!(crate::clock::rfc3339(until_ms));
+        crate::json::set(
+            &mut details,
+            "until",
+            json!(crate::clock::rfc3339(until_ms)),
+        );
         event(ctx, c, "deferred", details)?;
     }
     Ok(ok)

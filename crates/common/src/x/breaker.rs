@@ -7,12 +7,18 @@
 //! died) is replaced after `probe_timeout`. Only outages count (5xx, timeouts, network, unknown
 //! outcomes): a 4xx or a 429 says nothing about X's health.
 //!
-//! The state machine is pure ([`State`]); [`Breakers`] stores it with compare-and-swap.
+//! The state machine is pure ([`State`]); [`Breakers`] stores it with plain writes (last writer
+//! wins) and takes the probe slot with an atomic `increment`, never with compare-and-swap
+//! (Spin's Redis store gets it wrong). A lost write costs little: a failure lost to a
+//! concurrent one opens the circuit one outage later, and a failure written over a concurrent
+//! opening reopens it at the next outage; only the probe must be exactly one, and the slot
+//! counter makes it so.
 
 use super::error::XError;
-use crate::kv::{Kv, Swap};
+use crate::kv::Kv;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BreakerPolicy {
@@ -148,14 +154,18 @@ impl Circuit {
 pub struct Breakers {
     kv: Kv,
     policy: BreakerPolicy,
+    /// Probe slots this client took, as (circuit key, slot key): deleted once the probe's
+    /// outcome is recorded, when no caller can still be deciding on the state that offered it.
+    slots: RefCell<Vec<(String, String)>>,
 }
-
-/// Compare-and-swap attempts before giving up on a contended update.
-const CAS_ATTEMPTS: usize = 4;
 
 impl Breakers {
     pub fn new(kv: Kv, policy: BreakerPolicy) -> Self {
-        Breakers { kv, policy }
+        Breakers {
+            kv,
+            policy,
+            slots: RefCell::new(Vec::new()),
+        }
     }
 
     pub fn open() -> Result<Self, crate::AppError> {
@@ -167,63 +177,77 @@ impl Breakers {
 
     /// The current state (closed when unknown or unreadable).
     pub fn state(&self, circuit: &Circuit) -> State {
-        self.kv
-            .get_raw(&circuit.key())
-            .ok()
-            .flatten()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+        parse(self.kv.get_raw(&circuit.key()).ok().flatten().as_deref())
     }
 
-    /// `Err(CircuitOpen)` when the circuit rejects the call. The common case is one read;
-    /// taking the probe slot is a compare-and-swap, so exactly one instance probes. A store
+    /// `Err(CircuitOpen)` when the circuit rejects the call. The common case is one read.
+    /// When the state offers a probe, the callers that saw it race for the probe slot of that
+    /// state (an atomic increment: the first gets 1), so exactly one instance probes. A store
     /// failure admits the call: the breaker is advisory.
     pub fn admit(&self, circuit: &Circuit, now: DateTime<Utc>) -> Result<Admission, XError> {
-        let (admission, next) = self.state(circuit).admit(&self.policy, now);
-        if next.is_none() {
+        let state = self.state(circuit);
+        let (admission, next) = state.admit(&self.policy, now);
+        let Some(next) = next else {
             return reject_or(admission);
-        }
-        for _ in 0..CAS_ATTEMPTS {
-            let mut decision = Admission::Allow;
-            let swap = self.kv.compare_and_swap(&circuit.key(), |current| {
-                let state = parse(current.as_deref());
-                let (admission, next) = state.admit(&self.policy, now);
-                decision = admission;
-                serde_json::to_vec(&next.unwrap_or(state)).unwrap_or_default()
-            });
-            match swap {
-                // Someone wrote in between (most likely took the probe): decide again.
-                Ok(Swap::Conflict) => continue,
-                Ok(Swap::Done) => return reject_or(decision),
-                Err(_) => return Ok(Admission::Allow),
+        };
+        let slot = probe_slot(circuit, &state);
+        match self.kv.increment(&slot, 1) {
+            Ok(1) => {}
+            // Another caller took this probe.
+            Ok(_) => {
+                return Err(XError::CircuitOpen {
+                    until: now + self.policy.probe_timeout,
+                })
             }
+            // No atomics in this store: probing without the slot beats never probing.
+            Err(_) => {}
         }
-        Err(XError::CircuitOpen {
-            until: now + self.policy.probe_timeout,
-        })
+        let written = serde_json::to_vec(&next)
+            .map_err(crate::AppError::internal)
+            .and_then(|bytes| self.kv.set_raw(&circuit.key(), &bytes));
+        if written.is_ok() {
+            self.slots.borrow_mut().push((circuit.key(), slot));
+        }
+        reject_or(admission)
     }
 
     /// Records the outcome of an admitted call; `outage` per [`XError::is_outage`].
     pub fn record(&self, circuit: &Circuit, outage: bool, now: DateTime<Utc>) {
+        let state = self.state(circuit);
         // Only failures and a probe's success change anything: no write on the hot path.
-        if !outage && !matches!(self.state(circuit), State::HalfOpen { .. }) {
-            return;
-        }
-        for _ in 0..CAS_ATTEMPTS {
-            let swap = self.kv.compare_and_swap(&circuit.key(), |current| {
-                let state = parse(current.as_deref());
-                let next = if outage {
-                    state.on_failure(&self.policy, now)
-                } else {
-                    state.on_success(now)
-                };
-                serde_json::to_vec(&next).unwrap_or_default()
-            });
-            if !matches!(swap, Ok(Swap::Conflict)) {
-                return;
+        if outage || matches!(state, State::HalfOpen { .. }) {
+            let next = if outage {
+                state.on_failure(&self.policy, now)
+            } else {
+                state.on_success(now)
+            };
+            if next != state {
+                if let Ok(bytes) = serde_json::to_vec(&next) {
+                    let _ = self.kv.set_raw(&circuit.key(), &bytes);
+                }
             }
         }
+        let key = circuit.key();
+        self.slots.borrow_mut().retain(|(circuit_key, slot)| {
+            if *circuit_key != key {
+                return true;
+            }
+            let _ = self.kv.delete(slot);
+            false
+        });
     }
+}
+
+/// The probe slot of a state that offers a probe: named after the instant that state began, so
+/// every caller deciding on the same state races for the same slot, and a later state (a
+/// failed probe's reopening, a lost probe's replacement) has a fresh one.
+fn probe_slot(circuit: &Circuit, state: &State) -> String {
+    let stamp = match state {
+        State::Open { since } => format!("o{since}"),
+        State::HalfOpen { probe_at } => format!("h{probe_at}"),
+        State::Closed { .. } => "c".to_string(),
+    };
+    format!("{}:probe:{stamp}", circuit.key())
 }
 
 fn reject_or(admission: Admission) -> Result<Admission, XError> {
@@ -333,6 +357,20 @@ mod tests {
         let open = State::Open { since: ms(t(0)) };
         assert_eq!(open.on_success(t(1)), open);
         assert_eq!(open.on_failure(&p, t(1)), open);
+    }
+
+    #[test]
+    fn each_state_offering_a_probe_has_its_own_slot() {
+        let account = Circuit::Account("a1".into());
+        let open = probe_slot(&account, &State::Open { since: 5 });
+        let half = probe_slot(&account, &State::HalfOpen { probe_at: 5 });
+        assert_eq!(open, "breaker:account:a1:probe:o5");
+        assert_ne!(open, half);
+        assert_ne!(
+            open,
+            probe_slot(&Circuit::Global, &State::Open { since: 5 })
+        );
+        assert_ne!(open, probe_slot(&account, &State::Open { since: 6 }));
     }
 
     #[test]

@@ -8,10 +8,17 @@
 //! that concurrent instances that have not yet seen the latest headers do not run into a 429.
 //!
 //! The math is pure (`RateHeaders`, [`Budget`], [`check`]); only [`Budgets`] touches the store.
+//!
+//! No compare-and-swap (Spin's Redis store gets it wrong): the latest observation of a window
+//! is a plain write (last writer wins), and every answered call also increments a counter of
+//! the window (`increment`, atomic on every store). A window's remaining is the lower of the
+//! stored observation and `limit - calls counted`: concurrent responses each count, so the
+//! lowest remaining is never lost to a race, and since every counted call consumed one unit of
+//! the window, the estimate never undercuts what X would say.
 
 use super::error::{RateScope, RateWindow, XError};
 use super::Endpoint;
-use crate::kv::{Kv, Swap};
+use crate::kv::Kv;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -98,7 +105,9 @@ impl RateHeaders {
                 "reset" => 2,
                 _ => continue,
             };
-            raw[which][field] = value.trim().parse::<i64>().ok();
+            if let Some(slot) = raw.get_mut(which).and_then(|w| w.get_mut(field)) {
+                *slot = value.trim().parse::<i64>().ok();
+            }
         }
         let window = |[limit, remaining, reset]: [Option<i64>; 3]| {
             Some(Window {
@@ -213,11 +222,8 @@ pub struct Budgets {
     policy: BudgetPolicy,
 }
 
-/// Keys outlive their latest reset by this much, then vanish on their own.
+/// Keys outlive their latest reset by this much, then count as absent.
 const KEY_GRACE_SECS: i64 = 60;
-
-/// Compare-and-swap attempts before giving up on a contended update.
-const CAS_ATTEMPTS: usize = 8;
 
 impl Budgets {
     pub fn new(kv: Kv, policy: BudgetPolicy) -> Self {
@@ -246,56 +252,118 @@ impl Budgets {
     }
 
     /// Folds a response's headers into the stored budgets; failures are swallowed for the same
-    /// reason `may_call` fails open. Each key is updated with compare-and-swap, so concurrent
-    /// responses never lose the lowest `remaining` of a window.
+    /// reason `may_call` fails open. `served` is false for a 429, which X did not count.
     pub fn record(
         &self,
         account: &str,
         endpoint: Endpoint,
         rate: &RateHeaders,
+        served: bool,
         now: DateTime<Utc>,
     ) {
         if rate.main.is_some() || rate.user24.is_some() {
-            self.swap(&key(account, endpoint), |current| {
-                next_budget(current, rate, now)
-            });
+            let base = key(account, endpoint);
+            let current = self.kv.get_raw(&base).ok().flatten();
+            let old: Budget = decode_any(current.as_deref()).unwrap_or_default();
+            let bytes = next_budget(current.as_deref(), rate, now);
+            let new: Budget = decode(Some(&bytes), now).unwrap_or_default();
+            if served {
+                self.count(&base, MAIN, new.main, rate.main);
+                self.count(&base, USER24, new.user24, rate.user24);
+            }
+            if self.kv.set_raw(&base, &bytes).is_ok() {
+                self.forget(&base, MAIN, old.main, new.main);
+                self.forget(&base, USER24, old.user24, new.user24);
+            }
         }
         if rate.app24.is_some() {
-            self.swap(&app_key(endpoint), |current| {
-                next_app_window(current, rate.app24, now)
-            });
-        }
-    }
-
-    /// Compare-and-swap with a few attempts; every conflict means another writer succeeded,
-    /// so a handful of attempts covers the concurrency of one account's calls.
-    fn swap(&self, key: &str, next: impl Fn(Option<&[u8]>) -> Vec<u8>) {
-        for _ in 0..CAS_ATTEMPTS {
-            let swap = self
-                .kv
-                .compare_and_swap(key, |current| next(current.as_deref()));
-            if !matches!(swap, Ok(Swap::Conflict)) {
-                return;
+            let base = app_key(endpoint);
+            let current = self.kv.get_raw(&base).ok().flatten();
+            let old: Option<Window> = decode_any::<Option<Window>>(current.as_deref()).flatten();
+            let bytes = next_app_window(current.as_deref(), rate.app24, now);
+            let new: Option<Window> = decode::<Option<Window>>(Some(&bytes), now).flatten();
+            if served {
+                self.count(&base, APP24, new, rate.app24);
+            }
+            if self.kv.set_raw(&base, &bytes).is_ok() {
+                self.forget(&base, APP24, old, new);
             }
         }
     }
 
-    /// The stored budget of one account and endpoint, if any.
+    /// The stored budget of one account and endpoint, if any, each window's remaining lowered
+    /// to what its call counter implies.
     pub fn load(&self, account: &str, endpoint: Endpoint, now: DateTime<Utc>) -> Option<Budget> {
-        self.kv
-            .get_json(&key(account, endpoint), now.timestamp_millis())
-            .ok()
-            .flatten()
+        let base = key(account, endpoint);
+        // Not `get_json`: an expired value stays until the next record, which reads it to
+        // delete the counters of its windows.
+        let bytes = self.kv.get_raw(&base).ok().flatten();
+        let budget: Budget = decode(bytes.as_deref(), now)?;
+        Some(Budget {
+            main: self.counted(&base, MAIN, budget.main, now),
+            user24: self.counted(&base, USER24, budget.user24, now),
+        })
     }
 
     /// The app-wide 24-hour window of an endpoint, for sharing it fairly across accounts.
     pub fn load_app(&self, endpoint: Endpoint, now: DateTime<Utc>) -> Option<Window> {
-        self.kv
-            .get_json::<Option<Window>>(&app_key(endpoint), now.timestamp_millis())
-            .ok()
-            .flatten()
-            .flatten()
+        let base = app_key(endpoint);
+        let bytes = self.kv.get_raw(&base).ok().flatten();
+        let window = decode::<Option<Window>>(bytes.as_deref(), now).flatten();
+        self.counted(&base, APP24, window, now)
     }
+
+    /// Counts one answered call in the stored window, when the response belongs to it (a
+    /// stale response of an older window counts nowhere).
+    fn count(&self, base: &str, which: &str, stored: Option<Window>, seen: Option<Window>) {
+        if let (Some(stored), Some(seen)) = (stored, seen) {
+            if stored.reset == seen.reset {
+                // Without atomics (some stores) the observation alone must do.
+                let _ = self.kv.increment(&count_key(base, which, stored.reset), 1);
+            }
+        }
+    }
+
+    /// Deletes the counter of a window the stored budget has moved past.
+    fn forget(&self, base: &str, which: &str, old: Option<Window>, new: Option<Window>) {
+        if let Some(old) = old {
+            if new.is_none_or(|n| n.reset != old.reset) {
+                let _ = self.kv.delete(&count_key(base, which, old.reset));
+            }
+        }
+    }
+
+    /// The window with its remaining lowered to `limit - calls counted` (a window whose reset
+    /// has passed binds nothing, so its counter is not read).
+    fn counted(
+        &self,
+        base: &str,
+        which: &str,
+        window: Option<Window>,
+        now: DateTime<Utc>,
+    ) -> Option<Window> {
+        let mut w = window?;
+        if let (Some(limit), true) = (w.limit, w.reset > now) {
+            // A read is an increment by 0: counters are only ever written by increments.
+            if let Ok(calls) = self.kv.increment(&count_key(base, which, w.reset), 0) {
+                w.remaining = w.remaining.min(remaining_after(limit, calls));
+            }
+        }
+        Some(w)
+    }
+}
+
+const MAIN: &str = "main";
+const USER24: &str = "user24";
+const APP24: &str = "app24";
+
+/// What is left of `limit` after `calls` calls.
+pub fn remaining_after(limit: u32, calls: i64) -> u32 {
+    limit.saturating_sub(u32::try_from(calls.max(0)).unwrap_or(u32::MAX))
+}
+
+fn count_key(base: &str, which: &str, reset: DateTime<Utc>) -> String {
+    format!("{base}:n:{which}:{}", reset.timestamp())
 }
 
 fn key(account: &str, endpoint: Endpoint) -> String {
@@ -308,6 +376,11 @@ fn app_key(endpoint: Endpoint) -> String {
 
 fn ttl_ms(latest_reset: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
     latest_reset.map(|r| ((r - now).num_seconds().max(0) + KEY_GRACE_SECS) * 1000)
+}
+
+/// The value of stored bytes whatever its expiry (to find the windows it named).
+fn decode_any<T: DeserializeOwned>(bytes: Option<&[u8]>) -> Option<T> {
+    crate::kv::decode_json(bytes?, i64::MIN).ok().flatten()
 }
 
 /// The unexpired value of stored bytes (in `Kv::set_json`'s form); anything unreadable counts
@@ -553,6 +626,18 @@ mod tests {
         let after_expiry: Budget = decode(Some(&later), at(1_961)).unwrap();
         assert_eq!(after_expiry.main, Some(win(100, 99, 1_900)));
         assert_eq!(decode::<Budget>(Some(b"garbage"), now), None);
+    }
+
+    #[test]
+    fn counted_calls_lower_the_remaining_and_never_below_zero() {
+        assert_eq!(remaining_after(75, 8), 67);
+        assert_eq!(remaining_after(75, 0), 75);
+        assert_eq!(remaining_after(17, 18), 0, "a 429 past the limit");
+        assert_eq!(
+            remaining_after(17, -3),
+            17,
+            "a counter never read as negative"
+        );
     }
 
     #[test]

@@ -330,12 +330,10 @@ impl XClient {
     async fn attempt(&self, req: &XRequest) -> Result<XResponse, XError> {
         let now = self.now();
         let url = req.url(&self.base_url);
-        let authorization = req.authorization(
-            &self.base_url,
-            &self.auth,
-            &oauth1::nonce(),
-            now.timestamp(),
-        );
+        let nonce = oauth1::nonce().map_err(|e| XError::Network {
+            detail: format!("no randomness for the OAuth 1.0a nonce: {e}"),
+        })?;
+        let authorization = req.authorization(&self.base_url, &self.auth, &nonce, now.timestamp());
         let (content_type, body) = req.body_bytes();
         let mut headers = vec![
             ("authorization", authorization),
@@ -350,7 +348,7 @@ impl XClient {
         let now = self.now();
         let rate = RateHeaders::parse(raw.header_pairs());
         if let Some(budgets) = &self.budgets {
-            budgets.record(&self.account, req.endpoint, &rate, now);
+            budgets.record(&self.account, req.endpoint, &rate, raw.status != 429, now);
         }
         if (200..300).contains(&raw.status) {
             Ok(XResponse {

@@ -12,6 +12,7 @@ use super::error::XError;
 use super::oauth1::encode;
 use super::transport;
 use crate::config::{Secret, XConfig};
+use crate::error::AppError;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -36,8 +37,8 @@ pub struct Pkce {
 
 impl Pkce {
     /// A fresh verifier: 32 random bytes, base64url (43 characters, RFC 7636 §4.1).
-    pub fn generate() -> Pkce {
-        Self::from_verifier(random_urlsafe(32))
+    pub fn generate() -> Result<Pkce, AppError> {
+        Ok(Self::from_verifier(random_urlsafe(32)?))
     }
 
     pub fn from_verifier(verifier: String) -> Pkce {
@@ -55,14 +56,14 @@ pub fn challenge_s256(verifier: &str) -> String {
 }
 
 /// An unguessable `state` for the authorize round trip.
-pub fn random_state() -> String {
+pub fn random_state() -> Result<String, AppError> {
     random_urlsafe(24)
 }
 
-fn random_urlsafe(n: usize) -> String {
+fn random_urlsafe(n: usize) -> Result<String, AppError> {
     let mut bytes = vec![0u8; n];
-    getrandom::fill(&mut bytes).expect("system randomness");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    getrandom::fill(&mut bytes).map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// Tokens as stored: the access token, its expiry, and the (rotating) refresh token.
@@ -350,7 +351,7 @@ mod tests {
 
     #[test]
     fn generated_verifiers_are_43_url_safe_characters_and_fresh() {
-        let (a, b) = (Pkce::generate(), Pkce::generate());
+        let (a, b) = (Pkce::generate().unwrap(), Pkce::generate().unwrap());
         assert_eq!(a.verifier.expose().len(), 43);
         assert!(a
             .verifier
@@ -359,7 +360,7 @@ mod tests {
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         assert_ne!(a.verifier.expose(), b.verifier.expose());
         assert_eq!(a.challenge, challenge_s256(a.verifier.expose()));
-        assert_ne!(random_state(), random_state());
+        assert_ne!(random_state().unwrap(), random_state().unwrap());
     }
 
     #[test]
