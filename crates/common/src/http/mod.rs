@@ -5,5 +5,5 @@
 mod pipeline;
 mod router;
 
-pub use pipeline::{serve, Ctx, Reply};
+pub use pipeline::{query_value, serve, Ctx, Reply};
 pub use router::{Method, Params, Router};
