@@ -16,6 +16,8 @@ for t in "${TARGETS[@]}"; do nice -n 10 cargo fuzz build "${FLAGS[@]}" "$t"; don
 SECS=$((MINUTES * 60))
 for t in "${TARGETS[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
+  # Valid inputs to start from (kept in git); libFuzzer mutates from there.
+  [ -d "seeds/$t" ] && cp -n seeds/"$t"/* "corpus/$t/" 2>/dev/null || true
   log="artifacts/$t/run.log"
   # -timeout: an input running over 10 s is a hang; -rss_limit_mb: 2 GB is a leak.
   set +e
