@@ -191,6 +191,7 @@ impl SimState {
             .map(|p| {
                 json!({
                     "id": p.id.to_string(), "author_id": p.author_id.to_string(), "text": p.text,
+                    "sent_text": p.sent_text, "entities": p.entities,
                     "created_at": iso(p.created_at_ms), "deleted": p.deleted,
                     "in_reply_to_tweet_id": p.reply_to.map(|r| r.0.to_string()),
                     "quote_tweet_id": p.quote_of.map(|q| q.to_string()),

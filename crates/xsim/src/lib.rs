@@ -15,6 +15,7 @@ pub mod admin;
 pub mod auth;
 pub mod ctx;
 pub mod engage;
+pub mod entities;
 pub mod faults;
 pub mod lookup;
 pub mod media;

@@ -87,6 +87,8 @@ pub fn render(
                 }
                 Value::Object(a)
             }
+            "entities" if p.entities.is_empty() => continue,
+            "entities" => json!(p.entities),
             "reply_settings" => json!(p.reply_settings.as_deref().unwrap_or("everyone")),
             "lang" => json!("en"),
             "possibly_sensitive" => json!(false),

@@ -41,7 +41,7 @@ pub fn post_metrics(post: &Post, now_ms: i64) -> PostMetrics {
     let rate = 0.005 + unit(id, 3) * 0.04;
     let engaged = impressions * rate;
     let f = |x: f64| x.floor() as u64;
-    let has_url = post.text.contains("http://") || post.text.contains("https://");
+    let has_url = !post.entities.urls.is_empty();
     PostMetrics {
         impressions: impressions as u64,
         likes: f(engaged) + post.likes,
@@ -126,7 +126,9 @@ mod tests {
             id,
             author_id: 1,
             app_id: 1,
-            text: "hi https://x.com".into(),
+            text: "hi https://t.co/abcdefghij".into(),
+            sent_text: "hi https://x.com".into(),
+            entities: Default::default(),
             created_at_ms: 0,
             deleted: false,
             reply_to: None,

@@ -123,7 +123,11 @@ pub struct Post {
     pub id: u64,
     pub author_id: u64,
     pub app_id: u64,
+    /// The text as X answers it (NFC, trimmed, URLs as t.co links).
     pub text: String,
+    /// The text as the client sent it.
+    pub sent_text: String,
+    pub entities: crate::entities::Entities,
     pub created_at_ms: i64,
     pub deleted: bool,
     pub reply_to: Option<(u64, u64)>,

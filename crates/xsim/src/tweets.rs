@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::ctx::{parse_id, Ctx};
+use crate::entities::{self, MediaLink};
 use crate::problem::{json_response, ok, ApiError, ApiResult};
 use crate::ratelimit::{self, Ep};
 use crate::state::{Poll, Post, SimState};
@@ -70,6 +71,8 @@ struct CreateReq {
 
 struct Checked {
     text: String,
+    /// What X stores: the text NFC, trimmed, URLs shortened; and its entities.
+    stored: (String, entities::Entities),
     dup_key: Option<u64>,
     reply_to: Option<u64>,
     quote_of: Option<u64>,
@@ -183,7 +186,10 @@ fn validate(req: CreateReq) -> Result<Checked, ApiError> {
         text::nfc(text.trim()).hash(&mut h);
         h.finish()
     });
+    // Outside the simulator's lock: twitter-text's parser is the costly part of a create.
+    let stored = entities::shorten(&text::nfc(text.trim()));
     Ok(Checked {
+        stored,
         text,
         dup_key,
         reply_to,
@@ -297,14 +303,29 @@ fn insert(st: &SimState, user_id: u64, app_id: u64, c: Checked) -> Result<(u64, 
         inner.posts.get_mut(&q).expect("checked").quotes += 1;
     }
     inner.timeline.entry(user_id).or_default().push(id);
-    let text = c.text.clone();
+    let (mut text, mut entities) = c.stored;
+    if let Some(m) = c.media_ids.first() {
+        let username = inner
+            .users
+            .get(&user_id)
+            .map_or("i", |u| u.username.as_str());
+        let kind = if kinds.2 > 0 { "video" } else { "photo" };
+        let media = MediaLink {
+            media_key: format!("3_{m}"),
+            expanded_url: format!("https://x.com/{username}/status/{id}/{kind}/1"),
+        };
+        entities::append_media(&mut text, &mut entities, media);
+    }
+    entities.resolve_mentions(|name| inner.usernames.get(&name.to_lowercase()).copied());
     inner.posts.insert(
         id,
         Post {
             id,
             author_id: user_id,
             app_id,
-            text: c.text,
+            text: text.clone(),
+            sent_text: c.text,
+            entities,
             created_at_ms: now_ms,
             deleted: false,
             reply_to,

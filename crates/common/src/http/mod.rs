@@ -6,6 +6,6 @@ mod pipeline;
 mod respond;
 mod router;
 
-pub use pipeline::{serve, Ctx, Reply};
+pub use pipeline::{query_value, serve, Ctx, Reply};
 pub use respond::send;
 pub use router::{Method, Params, Router};

@@ -41,10 +41,7 @@ impl Ctx {
 
     /// A decoded query parameter.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query.split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode_component(k) == name).then(|| decode_component(v))
-        })
+        query_value(&self.query, name)
     }
 
     /// Reads the body, refusing more than `limit` bytes with 413 as soon as it is exceeded
@@ -317,6 +314,15 @@ fn success_response(reply: Reply, correlation_id: &str) -> Response {
     }
 }
 
+/// The first value of `name` in a query string, decoded by the
+/// `application/x-www-form-urlencoded` rules: `+` is a space, `%XX` takes two hex digits exactly
+/// (anything else stays as written), invalid UTF-8 becomes U+FFFD.
+pub fn query_value(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 /// The error envelope as a response; used by `serve` and by anything answering outside it.
 pub fn error_response(err: &AppError, correlation_id: &str) -> Response {
     let body = err.envelope(correlation_id, &log::now_rfc3339());
@@ -340,25 +346,32 @@ pub fn error_response(err: &AppError, correlation_id: &str) -> Response {
     builder.body(body.to_string()).build()
 }
 
-fn decode_component(s: &str) -> String {
-    let mut rest = s.as_bytes();
-    let mut out = Vec::with_capacity(rest.len());
-    while let [first, tail @ ..] = rest {
-        rest = tail;
-        match (*first, tail) {
-            (b'+', _) => out.push(b' '),
-            (b'%', [h, l, after @ ..]) => {
-                let pair = [*h, *l];
-                match u8::from_str_radix(std::str::from_utf8(&pair).unwrap_or("-"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        rest = after;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            (b, _) => out.push(b),
+#[cfg(test)]
+mod tests {
+    use super::query_value;
+
+    #[test]
+    fn query_values_decode_plus_and_exactly_two_hex_digits() {
+        let cases = [
+            ("q=a+b", "a b", "plus is a space"),
+            ("q=%41%42", "AB", "escapes"),
+            ("q=%+5", "% 5", "a sign is not a hex digit (was byte 0x05)"),
+            ("q=%-5", "%-5", "nor is a minus"),
+            ("q=%zz&", "%zz", "invalid escape kept"),
+            ("q=100%", "100%", "a lone percent at the end"),
+            ("q=%e6%97%a5", "日", "UTF-8 bytes"),
+            ("q=%ff", "\u{fffd}", "invalid UTF-8"),
+            ("x=1&q=&q=2", "", "the first value, even empty"),
+            ("a%20b=1&q=%26%3D", "&=", "escaped separators"),
+        ];
+        for (query, expected, why) in cases {
+            assert_eq!(query_value(query, "q").as_deref(), Some(expected), "{why}");
         }
+        assert_eq!(
+            query_value("a%20b=1", "a b").as_deref(),
+            Some("1"),
+            "names decode too"
+        );
+        assert_eq!(query_value("", "q"), None);
     }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -144,23 +144,12 @@ fn match_segments(pattern: &[&'static str], parts: &[&str]) -> Option<(usize, Pa
     Some((literals, Params(params)))
 }
 
-/// Decodes `%XX` escapes in a path segment; invalid escapes are kept verbatim.
+/// Decodes `%XX` escapes (two hex digits exactly) in a path segment; anything else is kept as
+/// written, invalid UTF-8 becomes U+FFFD. `+` is a plus in a path.
 fn percent_decode(s: &str) -> String {
-    let mut rest = s.as_bytes();
-    let mut out = Vec::with_capacity(rest.len());
-    while let [first, tail @ ..] = rest {
-        if let (b'%', [h, l, after @ ..]) = (*first, tail) {
-            let pair = [*h, *l];
-            if let Ok(b) = u8::from_str_radix(std::str::from_utf8(&pair).unwrap_or("-"), 16) {
-                out.push(b);
-                rest = after;
-                continue;
-            }
-        }
-        out.push(*first);
-        rest = tail;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -201,6 +190,25 @@ mod tests {
         assert_eq!(err.allow.as_deref(), Some("GET, POST"));
         let err = router().resolve(Method::Get, "/api/nothing").unwrap_err();
         assert_eq!(err.status(), 404);
+    }
+
+    #[test]
+    fn path_parameters_decode_exactly_two_hex_digits_and_keep_the_rest() {
+        let cases = [
+            ("a%20b", "a b"),
+            ("%+5", "%+5"),
+            ("%-5x", "%-5x"),
+            ("a+b", "a+b"),
+            ("%e6%97%a5", "日"),
+            ("%zz%", "%zz%"),
+            ("%ff", "\u{fffd}"),
+        ];
+        for (raw, decoded) in cases {
+            let (_, _, params) = router()
+                .resolve(Method::Get, &format!("/api/tweets/{raw}"))
+                .unwrap();
+            assert_eq!(params.get("id"), Some(decoded), "{raw}");
+        }
     }
 
     #[test]

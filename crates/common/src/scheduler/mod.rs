@@ -12,6 +12,7 @@
 
 pub mod claim;
 pub mod engagements;
+pub mod matching;
 pub mod publish;
 
 use crate::accounts::{refresh, AccountsConfig};

@@ -6,6 +6,7 @@
 //! a create may have happened and reconciles before sending again.
 
 use super::claim::Claimed;
+use super::matching::comparable;
 use crate::accounts::{self, AccountsConfig};
 use crate::audit::Meta;
 use crate::db::{Db, Param};
@@ -285,17 +286,6 @@ fn finish(ctx: &Ctx<'_>, c: &Claimed) -> Result<bool, AppError> {
     })
 }
 
-/// Text as X compares it for duplicates: NFC, case- and whitespace-folded.
-fn normalized(text: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    text.nfc()
-        .collect::<String>()
-        .to_lowercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Looks for the part among the account's posts since `since_ms` (minus a minute of clock
 /// skew). `Ok(None)` means proven absent.
 async fn reconcile(
@@ -305,11 +295,15 @@ async fn reconcile(
     since_ms: i64,
 ) -> Result<Option<String>, XError> {
     let since = DateTime::from_timestamp_millis(since_ms - 60_000).unwrap_or_default();
-    let wanted = normalized(&part.content);
+    let wanted = comparable(&part.content);
     let mut token: Option<String> = None;
     for _ in 0..5 {
         let page = client.user_posts(user_id, since, token.as_deref()).await?;
-        if let Some(found) = page.posts.iter().find(|p| normalized(&p.text) == wanted) {
+        if let Some(found) = page
+            .posts
+            .iter()
+            .find(|p| comparable(&p.expanded_text()) == wanted)
+        {
             return Ok(Some(found.id.clone()));
         }
         match page.next_token {

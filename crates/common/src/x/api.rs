@@ -317,6 +317,9 @@ pub fn lookup_posts(ids: &[&str], fields: MetricFields) -> Result<XRequest, XErr
     )
 }
 
+/// Fields asked for on the account's own timeline.
+pub const TIMELINE_FIELDS: &str = "author_id,conversation_id,created_at,entities,public_metrics";
+
 /// One page (up to 100, newest first) of the account's own posts since `start_time`, used to
 /// reconcile a create whose outcome is unknown.
 pub fn user_posts(
@@ -335,7 +338,9 @@ pub fn user_posts(
         "start_time",
         start_time.to_rfc3339_opts(SecondsFormat::Secs, true),
     )
-    .query("tweet.fields", MetricFields::Public.tweet_fields());
+    // `entities` gives each t.co link's original URL: X answers the text with its URLs
+    // shortened, and reconciliation compares texts.
+    .query("tweet.fields", TIMELINE_FIELDS);
     if let Some(token) = pagination_token {
         req = req.query("pagination_token", token);
     }
@@ -501,6 +506,86 @@ pub struct Post {
     pub non_public_metrics: Option<NonPublicMetrics>,
     #[serde(default)]
     pub organic_metrics: Option<OrganicMetrics>,
+    #[serde(default)]
+    pub entities: Option<Entities>,
+}
+
+/// A URL of a post's text: X shows it as the t.co link `url`, which stands for `expanded_url`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UrlEntity {
+    /// Code points, end exclusive.
+    pub start: usize,
+    pub end: usize,
+    pub url: Option<String>,
+    pub expanded_url: Option<String>,
+    pub display_url: Option<String>,
+    /// Set on the link X appends to a post with media.
+    pub media_key: Option<String>,
+}
+
+impl UrlEntity {
+    /// The link X adds for a post's media, which the text as written does not contain.
+    pub fn is_media(&self) -> bool {
+        self.media_key.is_some()
+            || self
+                .display_url
+                .as_deref()
+                .is_some_and(|d| d.starts_with("pic.x.com/") || d.starts_with("pic.twitter.com/"))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MentionEntity {
+    pub start: usize,
+    pub end: usize,
+    pub username: Option<String>,
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TagEntity {
+    pub start: usize,
+    pub end: usize,
+    pub tag: String,
+}
+
+/// `entities` of a post (asked for with `tweet.fields=entities`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Entities {
+    pub urls: Vec<UrlEntity>,
+    pub mentions: Vec<MentionEntity>,
+    pub hashtags: Vec<TagEntity>,
+    pub cashtags: Vec<TagEntity>,
+}
+
+impl Post {
+    /// The text as it was written, as far as X tells: each t.co link replaced by the URL it
+    /// stands for (`expanded_url`), the link X appends for media removed. Without `entities`
+    /// the text is X's, t.co links and all.
+    pub fn expanded_text(&self) -> String {
+        let Some(entities) = &self.entities else {
+            return self.text.clone();
+        };
+        let mut text = self.text.clone();
+        for u in &entities.urls {
+            let Some(link) = u.url.as_deref().filter(|l| !l.is_empty()) else {
+                continue;
+            };
+            let with = match (u.is_media(), &u.expanded_url) {
+                (true, _) => "",
+                (false, Some(original)) => original.as_str(),
+                (false, None) => continue,
+            };
+            // By the link itself rather than by `start`/`end`: a t.co link is unique in its
+            // text, and this stays right whatever unit X counts indices in.
+            text = text.replacen(link, with, 1);
+        }
+        text.trim_end().to_string()
+    }
 }
 
 /// One entry of a 200's partial `errors` (a deleted post, a field we may not see).

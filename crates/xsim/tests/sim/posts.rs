@@ -255,3 +255,126 @@ async fn free_profile_rate_limits() {
     assert_eq!(last.status(), 429);
     assert_eq!(last.headers()["x-rate-limit-limit"], "75");
 }
+
+/// The code points of `text` from `start` to `end` (end exclusive), as X's indices count.
+fn span(text: &str, start: &Value, end: &Value) -> String {
+    let (s, e) = (
+        start.as_u64().unwrap() as usize,
+        end.as_u64().unwrap() as usize,
+    );
+    text.chars().skip(s).take(e - s).collect()
+}
+
+#[tokio::test]
+async fn urls_come_back_as_tco_links_with_entities_on_create_timeline_and_lookup() {
+    // Arrange
+    let (sim, c) = start(Profile::Standard).await;
+    let t = user_token(&sim);
+    let sent = "  🚀 日本語 https://example.com/launch?x=1 and docs.example.org/guide, hi @xmp_demo @nobody_here #Rust $BTC  ";
+
+    // Act
+    let created: Value = post_text(&c, &sim, &t, sent).await.json().await.unwrap();
+    let id = created["data"]["id"].as_str().unwrap().to_string();
+    let timeline: Value = c
+        .get(format!(
+            "{}/2/users/{}/tweets",
+            sim.base_url(),
+            xsim::DEFAULT_USER_ID
+        ))
+        .query(&[("tweet.fields", "entities,created_at")])
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let looked_up: Value = c
+        .get(format!("{}/2/tweets", sim.base_url()))
+        .query(&[
+            ("ids", id.as_str()),
+            ("tweet.fields", "entities,created_at"),
+        ])
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let plain: Value = c
+        .get(format!("{}/2/tweets", sim.base_url()))
+        .query(&[("ids", id.as_str())])
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    // Assert: the text is trimmed, each URL a 23-character t.co link.
+    let text = created["data"]["text"].as_str().unwrap();
+    let re = regex::Regex::new(
+        r"^🚀 日本語 (https://t\.co/[A-Za-z0-9]{10}) and (https://t\.co/[A-Za-z0-9]{10}), hi @xmp_demo @nobody_here #Rust \$BTC$",
+    )
+    .unwrap();
+    let caps = re.captures(text).unwrap_or_else(|| panic!("{text}"));
+    let post = &timeline["data"][0];
+    assert_eq!(post["text"], text, "the timeline answers the same text");
+    assert_eq!(looked_up["data"][0], *post, "lookup and timeline agree");
+    assert!(
+        plain["data"][0].get("entities").is_none(),
+        "only when asked"
+    );
+    assert!(
+        created["data"].get("entities").is_none(),
+        "create answers id and text"
+    );
+    let e = &post["entities"];
+    let urls = e["urls"].as_array().unwrap();
+    assert_eq!(urls.len(), 2);
+    assert_eq!(urls[0]["url"], caps[1].to_string());
+    assert_eq!(urls[0]["expanded_url"], "https://example.com/launch?x=1");
+    assert_eq!(urls[0]["display_url"], "example.com/launch?x=1");
+    assert_eq!(urls[1]["url"], caps[2].to_string());
+    assert_eq!(
+        urls[1]["expanded_url"], "http://docs.example.org/guide",
+        "scheme added"
+    );
+    // Code points, not bytes or UTF-16 units: 🚀 is one.
+    assert_eq!(
+        (urls[0]["start"].as_u64(), urls[0]["end"].as_u64()),
+        (Some(6), Some(29))
+    );
+    for u in urls {
+        assert_eq!(
+            span(text, &u["start"], &u["end"]),
+            u["url"].as_str().unwrap()
+        );
+    }
+    let mentions = e["mentions"].as_array().unwrap();
+    assert_eq!(mentions.len(), 2);
+    assert_eq!(
+        span(text, &mentions[0]["start"], &mentions[0]["end"]),
+        "@xmp_demo"
+    );
+    assert_eq!(mentions[0]["username"], "xmp_demo");
+    assert_eq!(mentions[0]["id"], xsim::DEFAULT_USER_ID.to_string());
+    assert!(mentions[1].get("id").is_none(), "an unknown user has no id");
+    assert_eq!(e["hashtags"][0]["tag"], "Rust");
+    assert_eq!(
+        span(text, &e["hashtags"][0]["start"], &e["hashtags"][0]["end"]),
+        "#Rust"
+    );
+    assert_eq!(e["cashtags"][0]["tag"], "BTC");
+    let admin = &sim.state().posts_of(Some(xsim::DEFAULT_USER_ID))[0];
+    assert_eq!(
+        admin["sent_text"], sent,
+        "the admin log keeps what was sent"
+    );
+
+    // The duplicate rule looks at the text as written, not at the fresh t.co links.
+    let again = post_text(&c, &sim, &t, sent.trim()).await;
+    assert_eq!(again.status(), 403);
+}
