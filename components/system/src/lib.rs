@@ -1,6 +1,8 @@
-//! The system component: health and version. Thin by design; checks live in `common::health`.
+//! The system component: health, version, the API document and the metrics. Thin by design:
+//! checks live in `common::health`, metrics in `common::metrics`.
 
-use common::http::{serve, Method, Reply, Router};
+use common::http::{serve, Ctx, Method, Reply, Router};
+use common::AppError;
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
@@ -9,6 +11,7 @@ enum Route {
     Health,
     Version,
     OpenApi,
+    Metrics,
 }
 
 /// The API description; a test checks that every documented route is served.
@@ -19,6 +22,7 @@ fn router() -> Router<Route> {
         .route(Method::Get, "/api/health", Route::Health)
         .route(Method::Get, "/api/version", Route::Version)
         .route(Method::Get, "/api/openapi.json", Route::OpenApi)
+        .route(Method::Get, "/api/metrics", Route::Metrics)
 }
 
 #[http_component]
@@ -32,7 +36,31 @@ async fn handle(req: IncomingRequest) -> Response {
                 "application/json",
                 OPENAPI.as_bytes().to_vec(),
             )),
+            Route::Metrics => metrics(ctx),
         }
     })
     .await
+}
+
+/// Prometheus text, for a scraper presenting the secret variable `metrics_token` as a bearer
+/// token (an unset token refuses every call).
+fn metrics(ctx: Ctx) -> Result<Reply, AppError> {
+    let token = spin_sdk::variables::get("metrics_token").unwrap_or_default();
+    let presented = ctx
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !common::metrics::authorized(&token, presented) {
+        return Err(AppError::unauthenticated(
+            "AUTH_006",
+            "The metrics token is missing or wrong",
+        ));
+    }
+    let db = common::db::Db::connect(&ctx.config.database_url)?;
+    let text = common::metrics::render(&db, common::clock::now_ms())?;
+    Ok(Reply::raw(
+        200,
+        common::metrics::CONTENT_TYPE,
+        text.into_bytes(),
+    ))
 }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod identity;
 pub mod kv;
 pub mod log;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod posts;
