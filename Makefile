@@ -31,8 +31,10 @@ native:
 run: build
 	@scripts/run.sh "$(LISTEN)" "$(XSIM_LISTEN)"
 
-# Every test: lint gate, unit tests, and the integration suite on real PostgreSQL and Redis.
+# Every test: lint gate, the deployment files' check (deploy/check.sh), unit tests, and the
+# integration suite on real PostgreSQL and Redis.
 test: lint
+	deploy/check.sh
 	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES) -p probe
 	$(CARGO) build --target $(WASM_TARGET) --profile release-small $(SMALL_PACKAGES)
 	$(CARGO) test --workspace --exclude system --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude probe

@@ -6,6 +6,7 @@ mod auth;
 mod helpers;
 mod host;
 mod media;
+mod metrics;
 mod migrations;
 mod pipeline;
 mod posts;

@@ -1,4 +1,5 @@
-//! The system component: health and version. Thin by design; checks live in `common::health`.
+//! The system component: health, version, the API document and the metrics. Thin by design:
+//! checks live in `common::health`, metrics in `common::metrics`.
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(
@@ -14,7 +15,8 @@
     )
 )]
 
-use common::http::{serve, Method, Reply, Router};
+use common::http::{serve, Ctx, Method, Reply, Router};
+use common::AppError;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -23,6 +25,7 @@ enum Route {
     Health,
     Version,
     OpenApi,
+    Metrics,
 }
 
 /// The API description; a test checks that every documented route is served.
@@ -33,6 +36,7 @@ fn router() -> Router<Route> {
         .route(Method::Get, "/api/health", Route::Health)
         .route(Method::Get, "/api/version", Route::Version)
         .route(Method::Get, "/api/openapi.json", Route::OpenApi)
+        .route(Method::Get, "/api/metrics", Route::Metrics)
 }
 
 #[http_component]
@@ -46,7 +50,31 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
                 "application/json",
                 OPENAPI.as_bytes().to_vec(),
             )),
+            Route::Metrics => metrics(ctx),
         }
     })
     .await
+}
+
+/// Prometheus text, for a scraper presenting the secret variable `metrics_token` as a bearer
+/// token (an unset token refuses every call).
+fn metrics(ctx: Ctx) -> Result<Reply, AppError> {
+    let token = spin_sdk::variables::get("metrics_token").unwrap_or_default();
+    let presented = ctx
+        .header("authorization")
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !common::metrics::authorized(&token, presented) {
+        return Err(AppError::unauthenticated(
+            "AUTH_006",
+            "The metrics token is missing or wrong",
+        ));
+    }
+    let db = common::db::Db::connect(&ctx.config.database_url)?;
+    let text = common::metrics::render(&db, common::clock::now_ms())?;
+    Ok(Reply::raw(
+        200,
+        common::metrics::CONTENT_TYPE,
+        text.into_bytes(),
+    ))
 }

@@ -157,7 +157,8 @@ impl AppError {
     }
 
     /// Status 401. Codes: `AUTH_001` no bearer token, `AUTH_002` an invalid or expired token,
-    /// `AUTH_003` wrong credentials, `AUTH_004` an invalid, expired or reused refresh token.
+    /// `AUTH_003` wrong credentials, `AUTH_004` an invalid, expired or reused refresh token,
+    /// `AUTH_005` a missing or wrong scheduler secret, `AUTH_006` a missing or wrong metrics token.
     pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Authentication, code, message)
     }

@@ -32,6 +32,7 @@ pub mod identity;
 pub mod json;
 pub mod kv;
 pub mod log;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod posts;

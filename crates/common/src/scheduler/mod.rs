@@ -13,6 +13,7 @@
 pub mod claim;
 pub mod engagements;
 pub mod matching;
+pub mod jobs;
 pub mod publish;
 
 use crate::accounts::{refresh, AccountsConfig};
@@ -78,8 +79,21 @@ impl Report {
     }
 }
 
-/// One tick. `clock` answers Unix milliseconds (tests drive it).
+/// One tick, recorded in `job_runs` whatever its outcome (GET /api/metrics reads it).
+/// `clock` answers Unix milliseconds (tests drive it).
 pub async fn tick(
+    db: &Db,
+    cfg: &AccountsConfig,
+    clock: &dyn Fn() -> i64,
+    opts: &Options,
+) -> Result<Report, AppError> {
+    let started = clock();
+    let result = run(db, cfg, clock, opts).await;
+    jobs::record_tick(db, &opts.owner, started, clock(), &result);
+    result
+}
+
+async fn run(
     db: &Db,
     cfg: &AccountsConfig,
     clock: &dyn Fn() -> i64,
@@ -117,6 +131,7 @@ pub async fn tick(
                     cfg,
                     owner: &opts.owner,
                     now_ms: clock(),
+                    cause: None,
                 };
                 report.count(publish::publish(&ctx, c).await?);
             }

@@ -81,6 +81,10 @@ pub struct Ctx<'a> {
     pub cfg: &'a AccountsConfig,
     pub owner: &'a str,
     pub now_ms: i64,
+    /// Why the post is being deferred, retried or failed (an `XError::kind`, or `budget`,
+    /// `account_unavailable`): recorded as `cause` in its history event, which the metrics
+    /// count by.
+    pub cause: Option<&'static str>,
 }
 
 fn at(ms: i64) -> Param {
@@ -102,7 +106,10 @@ fn guarded(ctx: &Ctx<'_>, head: Uuid, sql: &str, extra: Vec<Param>) -> Result<bo
     Ok(n == 1)
 }
 
-fn event(ctx: &Ctx<'_>, c: &Claimed, kind: &str, details: Value) -> Result<(), AppError> {
+fn event(ctx: &Ctx<'_>, c: &Claimed, kind: &str, mut details: Value) -> Result<(), AppError> {
+    if let (Some(cause), Some(map)) = (ctx.cause, details.as_object_mut()) {
+        map.insert("cause".into(), json!(cause));
+    }
     posts::event(ctx.db, c.workspace_id, c.id, None, kind, details)
 }
 
@@ -357,6 +364,10 @@ pub async fn publish(ctx: &Ctx<'_>, c: &Claimed) -> Result<Outcome, AppError> {
         "needs_reauth" => return fail(ctx, c, REAUTH),
         other => {
             let reason = format!("the account is {other}");
+            let ctx = &Ctx {
+                cause: Some("account_unavailable"),
+                ..*ctx
+            };
             return defer(ctx, c, ctx.now_ms + PAUSED_RECHECK_MS, &reason);
         }
     }
@@ -413,6 +424,10 @@ pub async fn publish(ctx: &Ctx<'_>, c: &Claimed) -> Result<Outcome, AppError> {
             .may_call(&account.id.to_string(), Endpoint::CreatePost, now)
         {
             let why = format!("X rate-limit budget ({:?}, {:?})", wait.scope, wait.window);
+            let ctx = &Ctx {
+                cause: Some("budget"),
+                ..*ctx
+            };
             return defer(ctx, c, wait.until.timestamp_millis(), &why);
         }
         let Some(attempts) = record_attempt(ctx, c, part)? else {
@@ -476,6 +491,10 @@ async fn x_failure(
     e: XError,
     attempts: i64,
 ) -> Result<Outcome, AppError> {
+    let ctx = &Ctx {
+        cause: Some(e.kind()),
+        ..*ctx
+    };
     match e {
         XError::Deferred { until } | XError::CircuitOpen { until } => defer(
             ctx,

@@ -166,6 +166,28 @@ impl XError {
         )
     }
 
+    /// A stable name for this kind of failure: the `cause` of post history events and the
+    /// label of the publish metrics (GET /api/metrics).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            XError::Unauthorized { .. } => "unauthorized",
+            XError::Forbidden { .. } => "forbidden",
+            XError::DuplicateContent => "duplicate_content",
+            XError::NotFound { .. } => "not_found",
+            XError::RateLimited { .. } => "rate_limited",
+            XError::UsageCapped => "usage_capped",
+            XError::InvalidRequest { .. } => "invalid_request",
+            XError::ClientAuth { .. } => "client_auth",
+            XError::Server { .. } => "server_error",
+            XError::Timeout => "timeout",
+            XError::Network { .. } => "network",
+            XError::UnknownOutcome { .. } => "unknown_outcome",
+            XError::Decode { .. } => "decode",
+            XError::CircuitOpen { .. } => "circuit_open",
+            XError::Deferred { .. } => "budget",
+        }
+    }
+
     /// The `AppError` for this failure, with `Retry-After` counted from `now`.
     pub fn to_app_error(&self, now: DateTime<Utc>) -> AppError {
         let wait = |until: &DateTime<Utc>| (*until - now).num_seconds().max(1) as u64;

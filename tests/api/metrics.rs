@@ -1,0 +1,243 @@
+//! GET /api/metrics: the bearer `metrics_token`, and values that follow known posts and ticks
+//! (the scheduler's tick run through the probe against xsim, as in scheduler.rs).
+
+use crate::helpers::{assert_error_envelope, Kv, Setup, TestApp};
+use serde_json::json;
+use std::collections::HashMap;
+use xsim::{Fault, FaultKind, Profile, Sim, SimConfig};
+
+const TOKEN: &str = "metrics-token-0123456789abcdef";
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+async fn scrape(app: &TestApp, auth: Option<&str>) -> crate::helpers::Resp {
+    let headers: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+    app.request(reqwest::Method::GET, "/api/metrics", &headers, None)
+        .await
+}
+
+/// `name{labels}` → value, for every sample line; `# HELP`/`# TYPE` lines are checked to come
+/// before their samples.
+fn parse(text: &str) -> HashMap<String, f64> {
+    let mut typed = std::collections::HashSet::new();
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut it = rest.split(' ');
+            let name = it.next().unwrap();
+            let kind = it.next().unwrap();
+            assert!(["gauge", "counter"].contains(&kind), "{line}");
+            typed.insert(name.to_string());
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').expect("a sample is `series value`");
+        let family = series.split('{').next().unwrap();
+        assert!(typed.contains(family), "{family} sampled before its TYPE");
+        out.insert(series.to_string(), value.parse().expect("a number"));
+    }
+    out
+}
+
+fn value(m: &HashMap<String, f64>, series: &str) -> f64 {
+    *m.get(series)
+        .unwrap_or_else(|| panic!("{series} missing from {m:?}"))
+}
+
+#[tokio::test]
+async fn metrics_need_the_metrics_token_and_an_unset_token_refuses_everyone() {
+    // Arrange
+    let guarded = Setup::app().var("metrics_token", TOKEN).spawn().await;
+    let unset = Setup::app().spawn().await;
+
+    // Act
+    let none = scrape(&guarded, None).await;
+    let wrong = scrape(&guarded, Some("Bearer metrics-token-0123456789abcdeF")).await;
+    let not_bearer = scrape(&guarded, Some(TOKEN)).await;
+    let empty = scrape(&unset, Some("Bearer ")).await;
+    let right = scrape(&guarded, Some(&format!("Bearer {TOKEN}"))).await;
+
+    // Assert
+    for (resp, case) in [
+        (&none, "no token"),
+        (&wrong, "wrong token"),
+        (&not_bearer, "not a bearer"),
+        (&empty, "unset token"),
+    ] {
+        let err = assert_error_envelope(resp, 401, "AUTHENTICATION_ERROR");
+        assert_eq!(err["code"], "AUTH_006", "{case}");
+        assert!(!resp.text.contains("xmp_posts"), "{case}: no metrics leak");
+    }
+    assert_eq!(right.status, 200, "{}", right.text);
+    assert_eq!(
+        right.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let m = parse(&right.text);
+    assert_eq!(value(&m, "xmp_posts{status=\"scheduled\"}"), 0.0);
+    assert_eq!(
+        value(&m, "xmp_scheduler_last_success_timestamp_seconds"),
+        0.0
+    );
+}
+
+#[tokio::test]
+async fn metrics_follow_known_posts_failures_deferrals_and_ticks() {
+    // Arrange: one account; two posts due 3 s ago that publish, one X refuses (403), one X
+    // answers 429 for (deferred), one in the future; then a tick at a known instant.
+    let sim = Sim::start(SimConfig::ephemeral().with_profile(Profile::Unlimited))
+        .await
+        .expect("start xsim");
+    let app = Setup::probe()
+        .var("x_api_base_url", &sim.base_url())
+        .var("x_host", &sim.addr().to_string())
+        .var("metrics_token", TOKEN)
+        .kv(Kv::Redis)
+        .spawn()
+        .await;
+    let db = app.db.client().await;
+    let ws = uuid::Uuid::new_v4().to_string();
+    db.execute(
+        "INSERT INTO workspaces (id, name) VALUES ($1::text::uuid, 'metrics')",
+        &[&ws],
+    )
+    .await
+    .unwrap();
+    let account = uuid::Uuid::new_v4().to_string();
+    let tokens = sim
+        .state()
+        .issue_user_token(xsim::DEFAULT_USER_ID, None, None)
+        .unwrap();
+    let seeded = app
+        .post_json(
+            "/probe/accounts/seed",
+            &json!({
+                "workspace_id": ws, "account_id": account,
+                "x_user_id": xsim::DEFAULT_USER_ID.to_string(),
+                "access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
+                "expires_ms": now_ms() + 2 * 3_600_000,
+            }),
+        )
+        .await;
+    assert_eq!(seeded.status, 201, "{}", seeded.text);
+    let start = now_ms();
+    let post = |text: &'static str, due_ms: i64| {
+        let (db, ws, account) = (&db, &ws, &account);
+        async move {
+            let id = uuid::Uuid::new_v4().to_string();
+            db.execute(
+                "INSERT INTO posts (id, workspace_id, account_id, content, thread_id,
+                   thread_position, status, scheduled_at, normalized_text_hash)
+                 VALUES ($1::text::uuid, $2::text::uuid, $3::text::uuid, $4, $1::text::uuid, 0,
+                   'scheduled', timestamptz 'epoch' + $5::int8 * interval '1 millisecond',
+                   repeat('a', 64))",
+                &[&id, ws, account, &text, &due_ms],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    // Claimed oldest first: the refusal and the 429 meet the first two calls to X.
+    post("refused by X", start - 5_000).await;
+    post("rate limited by X", start - 4_000).await;
+    post("published one", start - 3_000).await;
+    post("published two", start - 3_000).await;
+    post("later", start + 3_600_000).await;
+    for status in [403, 429] {
+        sim.state().add_fault(Fault {
+            method: Some("POST".into()),
+            path: "/2/tweets".into(),
+            count: 1,
+            status,
+            delay_ms: 0,
+            kind: FaultKind::Status,
+            skip: 0,
+        });
+    }
+
+    // Act
+    let tick = app
+        .post_json("/probe/scheduler/tick", &json!({ "now_ms": start }))
+        .await;
+    post("waiting since ten minutes", now_ms() - 600_000).await;
+    let resp = scrape(&app, Some(&format!("Bearer {TOKEN}"))).await;
+
+    // Assert
+    assert_eq!(tick.status, 200, "{}", tick.text);
+    let tick_body = tick.json();
+    let report = &tick_body["data"];
+    assert_eq!(
+        (&report["published"], &report["failed"], &report["deferred"]),
+        (&json!(2), &json!(1), &json!(1)),
+        "{report}"
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    let m = parse(&resp.text);
+    let cases = [
+        ("xmp_posts{status=\"published\"}", 2.0),
+        ("xmp_posts{status=\"failed\"}", 1.0),
+        ("xmp_posts{status=\"scheduled\"}", 3.0),
+        ("xmp_posts{status=\"draft\"}", 0.0),
+        ("xmp_posts_due", 1.0),
+        ("xmp_posts_published_last_hour", 2.0),
+        ("xmp_publish_attempts_total", 4.0),
+        ("xmp_publish_failures_total{x_error=\"forbidden\"}", 1.0),
+        ("xmp_publish_deferrals_total{cause=\"rate_limited\"}", 1.0),
+        ("xmp_accounts{status=\"active\"}", 1.0),
+        ("xmp_accounts{status=\"needs_reauth\"}", 0.0),
+        ("xmp_scheduler_ticks_last_hour{outcome=\"ok\"}", 1.0),
+        ("xmp_scheduler_ticks_last_hour{outcome=\"error\"}", 0.0),
+    ];
+    for (series, expected) in cases {
+        assert_eq!(value(&m, series), expected, "{series}");
+    }
+    let oldest = value(&m, "xmp_posts_oldest_due_age_seconds");
+    assert!((600.0..700.0).contains(&oldest), "oldest due age {oldest}");
+    // The tick ran at `start` (driven clock): both posts published 3 s after their time.
+    let p50 = value(&m, "xmp_publish_lag_seconds{quantile=\"0.5\"}");
+    let p99 = value(&m, "xmp_publish_lag_seconds{quantile=\"0.99\"}");
+    assert!(
+        (2.9..3.1).contains(&p50) && (2.9..3.1).contains(&p99),
+        "{p50} {p99}"
+    );
+    let last_ok = value(&m, "xmp_scheduler_last_success_timestamp_seconds");
+    assert!(last_ok >= start as f64 / 1000.0, "{last_ok} {start}");
+    assert!(value(&m, "xmp_scheduler_tick_duration_seconds{quantile=\"1\"}") >= 0.0);
+}
+
+#[tokio::test]
+async fn a_failed_tick_counts_as_an_error_and_not_as_a_success() {
+    // Arrange: the row a tick that failed writes (outcome error, its error code).
+    let app = Setup::probe().var("metrics_token", TOKEN).spawn().await;
+    let db = app.db.client().await;
+    db.execute(
+        "INSERT INTO job_runs (job, owner, started_at, finished_at, outcome, error_code)
+         VALUES ('scheduler_tick', 'tick-x', now() - interval '20 seconds',
+                 now() - interval '19 seconds', 'error', 'DB_001')",
+        &[],
+    )
+    .await
+    .unwrap();
+
+    // Act
+    let resp = scrape(&app, Some(&format!("Bearer {TOKEN}"))).await;
+
+    // Assert
+    let m = parse(&resp.text);
+    assert_eq!(
+        value(&m, "xmp_scheduler_ticks_last_hour{outcome=\"error\"}"),
+        1.0
+    );
+    assert_eq!(
+        value(&m, "xmp_scheduler_last_success_timestamp_seconds"),
+        0.0
+    );
+    assert!(value(&m, "xmp_scheduler_last_run_timestamp_seconds") > 0.0);
+}
