@@ -2,6 +2,7 @@
 //! crate, and respond. Only [`error`] decides status codes.
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod authz;
