@@ -4,7 +4,7 @@ CARGO ?= cargo
 WASM_TARGET := wasm32-wasip2
 COMPONENTS := system
 # Built with the size profile (see Cargo.toml).
-SMALL_COMPONENTS := auth accounts tweets scheduler
+SMALL_COMPONENTS := auth accounts tweets scheduler analytics
 WASM_PACKAGES := $(foreach c,$(COMPONENTS),-p $(c))
 SMALL_PACKAGES := $(foreach c,$(SMALL_COMPONENTS),-p $(c))
 # The release profile is tuned for component size (LTO, opt-level "s", abort). Native binaries
@@ -37,7 +37,7 @@ test: lint
 	deploy/check.sh
 	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES) -p probe
 	$(CARGO) build --target $(WASM_TARGET) --profile release-small $(SMALL_PACKAGES)
-	$(CARGO) test --workspace --exclude system --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude probe
+	$(CARGO) test --workspace --exclude system --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude analytics --exclude probe
 
 # The integration suite against a real Spin (`SPIN_BIN=/path/to/spin make test-spin`), with the
 # trigger-cron plugin 0.3.0 installed; tests about xmp itself (named xmp_...) return at once.
@@ -50,7 +50,7 @@ test-spin:
 lint:
 	@rustup target list --installed 2>/dev/null | grep -q $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --exclude system --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude probe --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --exclude system --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude analytics --exclude probe --all-targets -- -D warnings
 	$(CARGO) clippy --target $(WASM_TARGET) -p common $(WASM_PACKAGES) $(SMALL_PACKAGES) -p probe -- -D warnings
 
 fmt:

@@ -48,6 +48,8 @@ fn build_components() {
                 "tweets",
                 "-p",
                 "scheduler",
+                "-p",
+                "analytics",
             ],
         ];
         for args in builds {

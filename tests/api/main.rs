@@ -1,6 +1,7 @@
 //! The one integration-test binary: real PostgreSQL, real Redis, real `.wasm` in the host.
 
 mod accounts;
+mod analytics;
 mod audit;
 mod auth;
 mod helpers;

@@ -191,6 +191,42 @@ pub const TABLE: &[(Method, &str, Access)] = &[
         Access::Member(Role::Viewer),
     ),
     (Method::Post, "/api/media", Access::Member(Role::Editor)),
+    // Analytics: every member reads.
+    (
+        Method::Get,
+        "/api/analytics/overview",
+        Access::Member(Role::Viewer),
+    ),
+    (
+        Method::Get,
+        "/api/analytics/tweets",
+        Access::Member(Role::Viewer),
+    ),
+    (
+        Method::Get,
+        "/api/analytics/tweets/:id/series",
+        Access::Member(Role::Viewer),
+    ),
+    (
+        Method::Get,
+        "/api/analytics/engagement",
+        Access::Member(Role::Viewer),
+    ),
+    (
+        Method::Get,
+        "/api/analytics/audience",
+        Access::Member(Role::Viewer),
+    ),
+    (
+        Method::Get,
+        "/api/analytics/best-times",
+        Access::Member(Role::Viewer),
+    ),
+    (
+        Method::Get,
+        "/api/analytics/usage",
+        Access::Member(Role::Viewer),
+    ),
 ];
 
 /// The access rule of a route, or `None` when the table does not know it (deny by default).

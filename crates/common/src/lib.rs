@@ -16,6 +16,7 @@
 )]
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod authz;

@@ -226,6 +226,8 @@ pub async fn reset(State(st): St) -> Response {
 pub struct ClockReq {
     advance_secs: Option<i64>,
     now: Option<i64>,
+    /// `true` stops the clock (at `now` if given), `false` lets it run on.
+    frozen: Option<bool>,
 }
 
 pub async fn clock(State(st): St, Json(r): Json<ClockReq>) -> Response {
@@ -234,6 +236,11 @@ pub async fn clock(State(st): St, Json(r): Json<ClockReq>) -> Response {
     }
     if let Some(a) = r.advance_secs {
         st.clock.advance_secs(a);
+    }
+    match r.frozen {
+        Some(true) => st.clock.freeze_at_ms(st.clock.now_ms()),
+        Some(false) => st.clock.unfreeze(),
+        None => {}
     }
     ok(&json!({"now": st.clock.now()}))
 }

@@ -24,6 +24,7 @@ pub mod oauth;
 pub mod oauth1;
 pub mod problem;
 pub mod ratelimit;
+pub mod seed;
 mod server;
 pub mod state;
 pub mod text;
@@ -147,6 +148,7 @@ pub fn router(st: Arc<SimState>) -> Router {
         )
         .route("/__admin/users/{id}/oauth1", post(admin::oauth1))
         .route("/__admin/users/{id}/token", post(admin::token))
+        .route("/__admin/users/{id}/posts", post(seed::seed_posts))
         .route("/__admin/apps", post(admin::create_app))
         .route("/__admin/profile", post(admin::profile))
         .route(

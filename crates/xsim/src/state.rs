@@ -4,7 +4,7 @@
 //! hashing and serialisation outside the lock and hold it only for map look-ups and inserts.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
@@ -18,10 +18,13 @@ use crate::SimConfig;
 /// X's snowflake epoch (ms).
 const TWEPOCH_MS: i64 = 1_288_834_974_657;
 
-/// The simulator's clock: wall time plus an offset that the admin API moves.
+/// The simulator's clock: wall time plus an offset that the admin API moves, or a frozen
+/// instant (metrics evolve with the clock, so a frozen clock makes them exact in tests).
 #[derive(Default)]
 pub struct Clock {
     offset_ms: AtomicI64,
+    frozen: AtomicBool,
+    frozen_ms: AtomicI64,
 }
 
 impl Clock {
@@ -32,20 +35,39 @@ impl Clock {
             .unwrap_or(0)
     }
     pub fn now_ms(&self) -> i64 {
+        if self.frozen.load(Ordering::Acquire) {
+            return self.frozen_ms.load(Ordering::Acquire);
+        }
         Self::wall_ms() + self.offset_ms.load(Ordering::Relaxed)
+    }
+    /// Stops the clock at `ms` (Unix milliseconds) until [`Clock::unfreeze`] or a reset.
+    pub fn freeze_at_ms(&self, ms: i64) {
+        self.frozen_ms.store(ms, Ordering::Release);
+        self.frozen.store(true, Ordering::Release);
+    }
+    /// Runs on from the frozen instant.
+    pub fn unfreeze(&self) {
+        if self.frozen.swap(false, Ordering::AcqRel) {
+            let at = self.frozen_ms.load(Ordering::Acquire);
+            self.offset_ms
+                .store(at - Self::wall_ms(), Ordering::Relaxed);
+        }
     }
     /// Unix seconds.
     pub fn now(&self) -> i64 {
         self.now_ms().div_euclid(1000)
     }
     pub fn advance_secs(&self, secs: i64) {
+        self.frozen_ms.fetch_add(secs * 1000, Ordering::AcqRel);
         self.offset_ms.fetch_add(secs * 1000, Ordering::Relaxed);
     }
     pub fn set_unix(&self, unix: i64) {
+        self.frozen_ms.store(unix * 1000, Ordering::Release);
         self.offset_ms
             .store(unix * 1000 - Self::wall_ms(), Ordering::Relaxed);
     }
     pub fn reset(&self) {
+        self.frozen.store(false, Ordering::Release);
         self.offset_ms.store(0, Ordering::Relaxed);
     }
 }

@@ -8,7 +8,7 @@
 //! 3. runs due engagements (like, repost and their undo);
 //! 4. refreshes OAuth 2.0 tokens that expire within 15 minutes.
 //!
-//! Room for later work (the analytics collector) is the time left after step 4.
+//! 5. collects analytics with the time left (`crate::analytics::collect`).
 
 pub mod claim;
 pub mod engagements;
@@ -61,6 +61,7 @@ pub struct Report {
     pub lost_lease: u32,
     pub engagements: engagements::Summary,
     pub tokens: refresh::Summary,
+    pub analytics: crate::analytics::collect::Summary,
     /// The time budget ran out before the due work did.
     pub budget_spent: bool,
     pub elapsed_ms: i64,
@@ -144,6 +145,11 @@ async fn run(
     if clock() < deadline {
         report.tokens =
             refresh::refresh_expiring(db, cfg, clock(), refresh::REFRESH_AHEAD_MS, 50).await?;
+    }
+    if clock() < deadline {
+        let settings = crate::analytics::collect::Settings::load();
+        report.analytics =
+            crate::analytics::collect::after_publishing(db, cfg, settings, clock, deadline).await;
     }
     report.elapsed_ms = clock() - started;
     Ok(report)

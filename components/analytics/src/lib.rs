@@ -1,0 +1,53 @@
+//! The analytics component: reports over the metrics the scheduler collects. Thin by design: the
+//! router and one call per route; the rules live in `common::analytics`.
+
+use common::analytics::api;
+use common::auth::session::{self, with_rate_headers};
+use common::http::{serve, Ctx, Method, Reply, Router};
+use common::identity::Env;
+use common::AppError;
+use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http_component;
+
+#[derive(Clone, Copy)]
+enum Route {
+    Overview,
+    Tweets,
+    Series,
+    Engagement,
+    Audience,
+    BestTimes,
+    Usage,
+}
+
+fn router() -> Router<Route> {
+    use Method::*;
+    Router::new()
+        .route(Get, "/api/analytics/overview", Route::Overview)
+        .route(Get, "/api/analytics/tweets", Route::Tweets)
+        .route(Get, "/api/analytics/tweets/:id/series", Route::Series)
+        .route(Get, "/api/analytics/engagement", Route::Engagement)
+        .route(Get, "/api/analytics/audience", Route::Audience)
+        .route(Get, "/api/analytics/best-times", Route::BestTimes)
+        .route(Get, "/api/analytics/usage", Route::Usage)
+}
+
+#[http_component]
+async fn handle(req: IncomingRequest) -> Response {
+    serve(req, &router(), handle_route).await
+}
+
+async fn handle_route(route: Route, ctx: Ctx) -> Result<Reply, AppError> {
+    let env = Env::open(&ctx, common::clock::now_ms())?;
+    let caller = session::guard(&ctx, &env.cfg, &env.db, &env.kv, env.now_ms)?;
+    let result = match route {
+        Route::Overview => api::overview(&env, &ctx, &caller),
+        Route::Tweets => api::tweets(&env, &ctx, &caller),
+        Route::Series => api::series(&env, &ctx, &caller),
+        Route::Engagement => api::engagement(&env, &ctx, &caller),
+        Route::Audience => api::audience(&env, &ctx, &caller),
+        Route::BestTimes => api::best_times(&env, &ctx, &caller),
+        Route::Usage => api::usage(&env, &ctx, &caller),
+    };
+    with_rate_headers(result, &caller.rate)
+}

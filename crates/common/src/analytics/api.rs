@@ -1,0 +1,149 @@
+//! The analytics component's handlers, one per route: parse the shared parameters, run one
+//! report, answer JSON (or CSV with a header row for `Accept: text/csv` on lists and series).
+
+use super::charts::{self, Bucket};
+use super::collect::Settings;
+use super::lists::{self, Cursor, Sort};
+use super::params::{Range, DEFAULT_BEST_TIMES_DAYS, DEFAULT_RANGE_DAYS};
+use super::report;
+use super::table::Table;
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::http::{Ctx, Reply};
+use crate::identity::Env;
+use crate::pagination;
+use serde_json::json;
+
+/// The most rows one CSV export holds (continue with the `X-Next-Cursor` header).
+pub const CSV_MAX_ROWS: usize = 10_000;
+
+fn wants_csv(ctx: &Ctx) -> bool {
+    ctx.header("accept")
+        .is_some_and(|a| a.to_ascii_lowercase().contains("text/csv"))
+}
+
+fn csv(table: &Table, name: &str) -> Reply {
+    Reply::raw(200, "text/csv; charset=utf-8", table.csv()).header(
+        "content-disposition",
+        format!("attachment; filename=\"analytics-{name}.csv\""),
+    )
+}
+
+fn range(env: &Env, ctx: &Ctx, caller: &Caller, default_days: i64) -> Result<Range, AppError> {
+    Range::parse(
+        &env.db,
+        caller.acting_workspace()?,
+        &caller.user.timezone,
+        |n| ctx.query_param(n),
+        env.now_ms,
+        default_days,
+    )
+}
+
+fn range_json(r: &Range) -> serde_json::Value {
+    json!({
+        "from": crate::clock::rfc3339(r.from_ms),
+        "to": crate::clock::rfc3339(r.to_ms),
+        "tz": r.tz,
+        "accountId": r.account,
+    })
+}
+
+/// `GET /api/analytics/overview`.
+pub fn overview(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+    let r = range(env, ctx, caller, DEFAULT_RANGE_DAYS)?;
+    Ok(Reply::ok_json(report::overview(&env.db, &r, env.now_ms)?))
+}
+
+/// `GET /api/analytics/tweets`.
+pub fn tweets(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+    let r = range(env, ctx, caller, DEFAULT_RANGE_DAYS)?;
+    let sort = Sort::parse(ctx.query_param("sort"))?;
+    let after = Cursor::parse(ctx.query_param("cursor"), sort)?;
+    if wants_csv(ctx) {
+        let (table, next) = lists::tweets(&env.db, &r, sort, after, CSV_MAX_ROWS)?;
+        let reply = csv(&table, "tweets");
+        return Ok(match next {
+            Some(c) => reply.header("x-next-cursor", c),
+            None => reply,
+        });
+    }
+    let limit = pagination::limit(ctx.query_param("limit"))?;
+    let (table, next) = lists::tweets(&env.db, &r, sort, after, limit)?;
+    let mut data = range_json(&r);
+    data["items"] = json!(table.items());
+    data["nextCursor"] = json!(next);
+    data["sort"] = json!(ctx.query_param("sort").unwrap_or_else(|| "date".into()));
+    Ok(Reply::ok(data))
+}
+
+/// `GET /api/analytics/tweets/:id/series`.
+pub fn series(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+    let r = range(env, ctx, caller, DEFAULT_RANGE_DAYS)?;
+    let id = ctx.param("id").unwrap_or_default();
+    let table = lists::series(&env.db, r.workspace, id, &r.tz)?;
+    if wants_csv(ctx) {
+        return Ok(csv(&table, "series"));
+    }
+    Ok(Reply::ok(
+        json!({ "id": id, "tz": r.tz, "items": table.items() }),
+    ))
+}
+
+/// `GET /api/analytics/engagement`.
+pub fn engagement(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+    let bucket = Bucket::parse(ctx.query_param("bucket"))?;
+    let r = range(env, ctx, caller, DEFAULT_RANGE_DAYS)?;
+    let table = charts::engagement(&env.db, &r, bucket)?;
+    if wants_csv(ctx) {
+        return Ok(csv(&table, "engagement"));
+    }
+    let mut data = range_json(&r);
+    data["bucket"] = json!(ctx
+        .query_param("bucket")
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "day".into()));
+    data["items"] = json!(table.items());
+    Ok(Reply::ok(data))
+}
+
+/// `GET /api/analytics/audience`.
+pub fn audience(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+    let r = range(env, ctx, caller, DEFAULT_RANGE_DAYS)?;
+    let table = charts::audience(&env.db, &r)?;
+    if wants_csv(ctx) {
+        return Ok(csv(&table, "audience"));
+    }
+    let mut data = range_json(&r);
+    data["items"] = json!(table.items());
+    Ok(Reply::ok(data))
+}
+
+/// `GET /api/analytics/best-times`.
+pub fn best_times(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+    let r = range(env, ctx, caller, DEFAULT_BEST_TIMES_DAYS)?;
+    let (table, measured) = charts::best_times(&env.db, &r)?;
+    if wants_csv(ctx) {
+        return Ok(csv(&table, "best-times"));
+    }
+    let mut data = range_json(&r);
+    if let (Some(d), serde_json::Value::Object(grid)) = (
+        data.as_object_mut(),
+        charts::best_times_json(&table, measured, &r.tz),
+    ) {
+        d.extend(grid);
+    }
+    Ok(Reply::ok(data))
+}
+
+/// `GET /api/analytics/usage`.
+pub fn usage(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+    let ws = caller.acting_workspace()?;
+    let budget = Settings::load().monthly_read_budget;
+    let (mut data, days) = report::usage(&env.db, ws, env.now_ms, budget)?;
+    if wants_csv(ctx) {
+        return Ok(csv(&days, "usage"));
+    }
+    data["days"] = json!(days.items());
+    Ok(Reply::ok(data))
+}
