@@ -42,6 +42,10 @@ async function waitFor(url, ms) {
 }
 
 export async function startPlatform() {
+  // A platform already running (while developing the app): E2E_BASE and E2E_XSIM.
+  if (process.env.E2E_BASE) {
+    return { base: process.env.E2E_BASE, xsim: process.env.E2E_XSIM, database: '', stop: () => {}, log: [] };
+  }
   const [appPort, xsimPort] = [await freePort(), await freePort()];
   const database = `xmp_e2e_${randomBytes(4).toString('hex')}`;
   psql(`CREATE DATABASE ${database}`);
@@ -53,7 +57,7 @@ export async function startPlatform() {
     detached: true,
     env: {
       ...process.env,
-      DATABASE_URL: `postgres://${PG.user}@${PG.host}:${PG.port}/${database}`,
+      DATABASE_URL: `postgres://${PG.user}@${PG.host}:${PG.port}/${database}?sslmode=disable`,
       // Every test user signs up from 127.0.0.1: the per-client login limit would be the
       // only thing tested after a few runs (the key-value store outlives a run).
       SPIN_VARIABLE_LOGIN_LIMIT_PER_CLIENT: '100000',

@@ -60,8 +60,15 @@ async function shot(page, name) {
 }
 
 async function noHorizontalOverflow(page, label) {
-  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
-  assert(scroll <= width + 1, `${label} overflows a ${width}px screen (${scroll}px wide)`);
+  const { scroll, width, culprits } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+    culprits: [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.parentElement?.closest('[role=region], nav'))
+      .slice(0, 5)
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className}`),
+  }));
+  assert(scroll <= width + 1, `${label} overflows a ${width}px screen (${scroll}px wide): ${culprits.join(', ')}`);
 }
 
 async function apiCall(method, path, body, token, ws) {
@@ -306,7 +313,9 @@ test('the session survives a reload, ends on logout, and a refused token returns
   await page.getByRole('link', { name: 'Posts' }).click();
   await page.waitForURL('**/login?expired=1*');
   await page.getByText('Your session ended. Log in again to carry on.').waitFor();
-  await loginInUi(page, email);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL('**/posts');
   await page.getByRole('heading', { name: 'Posts' }).waitFor();
   await page.context().close();
@@ -470,12 +479,14 @@ async function main() {
   }
   platform = await startPlatform();
   let failed = 0;
+  let ran = 0;
   try {
     // playwright-core gives every launch a new, empty profile directory of its own.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
     for (const t of tests) {
       if (only && !t.name.includes(only)) continue;
       const started = Date.now();
+      ran++;
       try {
         await t.fn();
         console.log(`ok   ${t.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -489,7 +500,7 @@ async function main() {
     platform.stop();
   }
   writeFileSync(join(SHOTS, '..', 'axe-report.json'), JSON.stringify(axeReport, null, 1) + '\n');
-  console.log(`${tests.length - failed} passed, ${failed} failed; axe checked ${axeReport.length} page states`);
+  console.log(`${ran - failed} passed, ${failed} failed; axe checked ${axeReport.length} page states`);
   if (failed) {
     console.log('--- platform log (tail) ---\n' + platform.log.join('').split('\n').slice(-40).join('\n'));
     process.exit(1);

@@ -215,7 +215,7 @@ function BestTimes({ load }: { load: Load<any> }) {
   return (
     <>
       {d?.recommendations?.length ? <p>Recommended: {d.recommendations.map((r: any) => `${DAY_NAMES[r.day ?? r.weekday] ?? ''} ${r.hour}:00`).join(', ')}</p> : d?.postsNeeded ? <p>{d.postsNeeded} more posts are needed before recommendations.</p> : null}
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
         <table class="heatmap">
           <caption class="visually-hidden">Median lift by weekday and hour, with the number of posts</caption>
           <thead>
@@ -264,7 +264,7 @@ function PostsTable({ load, sort, onSort, zone }: { load: Load<any>; sort: strin
     </th>
   );
   return (
-    <div class="table-scroll">
+    <div class="table-scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
       <table class="list">
         <thead>
           <tr>

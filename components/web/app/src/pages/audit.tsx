@@ -73,7 +73,7 @@ export function AuditPage() {
       ) : items.length === 0 ? (
         <Empty>Nothing matches these filters.</Empty>
       ) : (
-        <div class="table-scroll">
+        <div class="table-scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table class="list">
             <thead>
               <tr>

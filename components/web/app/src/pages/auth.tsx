@@ -16,9 +16,11 @@ function useForm() {
     setBusy(true);
     setErrors({});
     setFormError('');
+    // Read before signing in: the signed-in app rewrites the address.
+    const next = nextPath();
     try {
       await action();
-      navigate(nextPath(), true);
+      navigate(next, true);
     } catch (e) {
       if (e instanceof api.ApiError) {
         const fields = e.fields();

@@ -245,7 +245,7 @@ function WeekView({ days, zone, posts, editor, today, onMove, onRetry }: ViewPro
     return ms === null ? 0 : toLocal(ms, zone).minute;
   };
   return (
-    <div class="week-scroll">
+    <div class="week-scroll" tabIndex={0} role="region" aria-label="Week (scrolls sideways)">
       <table class="week">
         <caption class="visually-hidden">Posts by day and hour, {zone}</caption>
         <thead>
@@ -296,7 +296,7 @@ function MonthView({ days, month, zone, posts, editor, today, onMove, onRetry }:
     onMove(id, fromLocal(d, l.hour, l.minute, zone));
   };
   return (
-    <div class="month-scroll">
+    <div class="month-scroll" tabIndex={0} role="region" aria-label="Month (scrolls sideways)">
       <table class="month">
         <caption class="visually-hidden">Posts by day, {zone}</caption>
         <thead>

@@ -4,7 +4,7 @@ import { navigate, useLocation } from '../router';
 import { can, useApp, type Account } from '../state';
 import { analyze, MAX_WEIGHTED_LENGTH } from '../text';
 import { fromLocal, parseDateKey, rfc3339InZone, browserZone } from '../tz';
-import { Alert, described, Field, inputsFor, Loading } from '../ui';
+import { Alert, described, Field, formatInstant, inputsFor, Loading } from '../ui';
 
 interface Media {
   key: string;
@@ -192,7 +192,7 @@ export function ComposePage() {
     try {
       const saved = editId ? await api.api('PUT', `/api/tweets/${editId}`, body) : await api.api('POST', '/api/tweets', body);
       const at = saved.scheduledAt as string | null;
-      state.notify(at ? `Scheduled for ${new Date(at).toLocaleString()}` : 'Saved as a draft');
+      state.notify(at ? `Scheduled for ${formatInstant(at, zone)} (${zone})` : 'Saved as a draft');
       navigate(at ? `/calendar?date=${inputsFor(Date.parse(at), zone).date}` : '/posts?status=draft');
     } catch (e) {
       if (e instanceof api.ApiError) {

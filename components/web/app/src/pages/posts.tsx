@@ -96,7 +96,7 @@ export function PostsPage() {
       ) : items.length === 0 ? (
         <Empty>No posts{status ? ` with status ${status}` : ''} yet.</Empty>
       ) : (
-        <div class="table-scroll">
+        <div class="table-scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
           <table class="list">
             <thead>
               <tr>

@@ -52,7 +52,7 @@ export function TeamPage() {
         {!members ? (
           <Loading what="members" />
         ) : (
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
             <table class="list">
               <thead>
                 <tr>
