@@ -11,5 +11,6 @@ mod pipeline;
 mod posts;
 mod scheduler;
 mod system;
+mod web;
 mod workspaces;
 mod x_client;

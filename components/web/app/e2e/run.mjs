@@ -56,6 +56,10 @@ async function axe(page, label) {
 
 async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
+  await page.evaluate(() => {
+    document.activeElement?.blur?.();
+    window.scrollTo(0, 0);
+  });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 }
 
