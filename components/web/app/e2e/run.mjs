@@ -416,6 +416,41 @@ test('an account X stopped accepting is marked and reconnected through X consent
   await page.context().close();
 });
 
+test('a post X refused stands out on the calendar with the reason, and Retry schedules it again', async () => {
+  const page = await newPage();
+  await registerInUi(page, 'Fay Failure');
+  await connectInUi(page);
+  const { s, ws } = await session(page);
+  const accountId = (await apiCall('GET', '/api/accounts', undefined, s.accessToken, ws)).items[0].id;
+  // X refuses the next post (a 400 is not worth retrying as it is).
+  await fetch(`${platform.xsim}/__admin/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ method: 'POST', path: '/2/tweets', status: 400, count: 1 }) });
+  const text = `This one X refuses ${unique()}`;
+  try {
+    const created = await apiCall('POST', '/api/tweets', { content: text, accountId, scheduledAt: new Date(Date.now() + 5_000).toISOString() }, s.accessToken, ws);
+    const deadline = Date.now() + 90_000;
+    let post;
+    do {
+      await new Promise((r) => setTimeout(r, 2000));
+      post = await apiCall('GET', `/api/tweets/${created.id}`, undefined, s.accessToken, ws);
+    } while (post.status !== 'failed' && Date.now() < deadline);
+    assert(post.status === 'failed', `the post failed (${post.status})`);
+  } finally {
+    await fetch(`${platform.xsim}/__admin/faults`, { method: 'DELETE' });
+  }
+  await page.goto(`${platform.base}/calendar?tz=UTC`);
+  const chip = page.locator('.chip-failed', { hasText: text.slice(0, 20) });
+  await chip.waitFor();
+  assert((await chip.locator('.chip-reason').textContent()).length > 0, 'the reason is shown');
+  await page.getByRole('alert').filter({ hasText: 'failed to publish' }).waitFor();
+  await axe(page, 'calendar with a failed post');
+  await shot(page, 'calendar-failed');
+  await chip.getByRole('button', { name: 'Retry' }).click();
+  await page.getByText(/^Retrying/).waitFor();
+  const all = (await apiCall('GET', '/api/tweets', undefined, s.accessToken, ws)).items.filter((p) => p.content === text);
+  assert(all.some((p) => p.status === 'scheduled') && all.some((p) => p.status === 'cancelled'), `a scheduled copy and the failed one cancelled: ${all.map((p) => p.status)}`);
+  await page.context().close();
+});
+
 test('a CSV import with a bad row names the row and imports nothing', async () => {
   const page = await newPage();
   await registerInUi(page, 'Ivy Import');

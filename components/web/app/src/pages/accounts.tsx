@@ -87,10 +87,19 @@ function AccountCard({ account: a, admin }: { account: Account; admin: boolean }
             <dt>X budgets</dt>
             <dd>
               {Object.entries(health.rateLimits)
-                .slice(0, 3)
-                .map(([k, v]: [string, any]) => `${k}: ${v?.remaining ?? '?'}/${v?.limit ?? '?'}`)
+                .slice(0, 4)
+                .map(([k, v]: [string, any]) => {
+                  const w = v?.main ?? v?.user24 ?? v;
+                  return `${k}: ${w?.remaining ?? '?'} of ${w?.limit ?? '?'} left`;
+                })
                 .join(', ')}
             </dd>
+          </>
+        )}
+        {health?.recentFailures?.length > 0 && (
+          <>
+            <dt>Recent failures</dt>
+            <dd class="reason">{health.recentFailures.length} in the last days</dd>
           </>
         )}
         {a.lastError && (
