@@ -65,11 +65,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         } else {
             "None".to_string()
         };
+        let url_path = format!("/{rel}");
+        let body = full.display().to_string();
         writeln!(
             code,
-            "    Asset {{ path: {:?}, body: include_bytes!({:?}), gzip: {gz} }},",
-            format!("/{rel}"),
-            full.display().to_string()
+            "    Asset {{ path: {url_path:?}, body: include_bytes!({body:?}), gzip: {gz} }},"
         )?;
     }
     code.push_str("];\n");

@@ -280,6 +280,36 @@ test("the composer's live count agrees with the API's validation on tricky texts
   await page.context().close();
 });
 
+test('a post with a poll, replying to a post, goes to the next free posting slot of the queue', async () => {
+  const page = await newPage();
+  await registerInUi(page, 'Quinn Queue');
+  await connectInUi(page);
+  const { s, ws } = await session(page);
+  const accountId = (await apiCall('GET', '/api/accounts', undefined, s.accessToken, ws)).items[0].id;
+  const slots = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((day) => ({ day, time: '10:30' }));
+  await apiCall('PATCH', `/api/accounts/${accountId}`, { postingSlots: slots, timezone: 'Asia/Tokyo' }, s.accessToken, ws);
+  await page.goto(`${platform.base}/compose`);
+  const text = `Which do you prefer? ${unique()}`;
+  await page.getByLabel('Post text').fill(text);
+  await page.getByLabel('Add a poll to the first post').check();
+  await page.getByLabel('Choice 1').fill('Tea');
+  await page.getByLabel('Choice 2').fill('Coffee');
+  await page.getByRole('button', { name: '+ Add a choice' }).click();
+  await page.getByLabel('Choice 3').fill('Water');
+  await page.getByLabel('Poll length').selectOption('360');
+  await page.getByLabel('Reply to (post URL or id)').fill('https://x.com/someone/status/1234567890123');
+  await page.getByLabel('Add to queue (next free posting slot)').check();
+  await page.getByRole('button', { name: 'Add to queue' }).click();
+  await page.getByText(/^Scheduled for .*Asia\/Tokyo/).waitFor();
+  const post = (await apiCall('GET', '/api/tweets', undefined, s.accessToken, ws)).items.find((p) => p.content === text);
+  assert(post && post.queued && post.status === 'scheduled', `queued: ${JSON.stringify(post)}`);
+  assert(JSON.stringify(post.poll.options) === '["Tea","Coffee","Water"]' && post.poll.durationMinutes === 360, `poll: ${JSON.stringify(post.poll)}`);
+  assert(post.replyTo === '1234567890123', `reply to the id from the URL: ${post.replyTo}`);
+  const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(post.scheduledAt));
+  assert(local === '10:30', `the slot is 10:30 in Tokyo: ${local}`);
+  await page.context().close();
+});
+
 test('a wrong password is refused on the login page and a good one signs in', async () => {
   const page = await newPage();
   const email = await registerInUi(page, 'Lou Login');
