@@ -125,7 +125,7 @@ export function AnalyticsPage() {
           </section>
           <section class="panel" aria-labelledby="aud-title">
             <h2 id="aud-title">Followers</h2>
-            <Series load={audience} keys={['followers', 'netChange']} />
+            <Series load={audience} keys={['netFollowers', 'followers']} />
           </section>
           <section class="panel" aria-labelledby="best-title">
             <h2 id="best-title">Best times to post ({zone})</h2>
@@ -147,20 +147,21 @@ export function AnalyticsPage() {
 }
 
 function Overview({ data, zone }: { data: any; zone: string }) {
-  const totals = data.totals ?? data.current ?? {};
-  const change = data.change ?? {};
+  // Each metric is `{value, previous, change, changePercent}` (the previous period of equal length).
+  const totals = data.totals ?? {};
+  const metric = (m: any): [unknown, unknown] => [num(m) ?? m?.value, m?.changePercent ?? (num(m?.previous) ? ((m.value - m.previous) / m.previous) * 100 : null)];
   const cards: Array<[string, unknown, unknown]> = [
-    ['Impressions', totals.impressions, change.impressions],
-    ['Engagements', totals.engagements, change.engagements],
-    ['Engagement rate', data.engagementRate ?? totals.engagementRate, change.engagementRate],
-    ['Followers gained', data.followersGained ?? totals.followersGained, change.followersGained],
-    ['Posts published', data.postsPublished ?? totals.postsPublished, change.postsPublished],
+    ['Impressions', ...metric(totals.impressions)],
+    ['Engagements', ...metric(totals.engagements)],
+    ['Engagement rate', ...metric(data.engagementRate)],
+    ['Followers gained', ...metric(data.followersGained)],
+    ['Posts published', ...metric(data.postsPublished)],
   ];
   return (
     <>
       <ul class="cards metrics">
         {cards.map(([label, value, delta]) => {
-          const d = num(delta) ?? num((delta as any)?.percent) ?? num((delta as any)?.relative);
+          const d = num(delta);
           return (
             <li class="card metric" key={label}>
               <p class="metric-label">{label}</p>
@@ -211,10 +212,16 @@ function BestTimes({ load }: { load: Load<any> }) {
   if (load.state !== 'ok') return <Empty>Not available.</Empty>;
   const d = load.data;
   const cells: any[] = Array.isArray(d?.cells) ? d.cells : Array.isArray(d?.grid) ? d.grid.flatMap((row: any[], day: number) => row.map((c: any, hour: number) => ({ day, hour, ...c }))) : [];
-  const at = (day: number, hour: number) => cells.find((c) => (c.day ?? c.weekday) === day && c.hour === hour);
+  // dayOfWeek is ISO: 1 = Monday … 7 = Sunday.
+  const dayOf = (c: any) => (typeof c.dayOfWeek === 'number' ? c.dayOfWeek - 1 : (c.day ?? c.weekday));
+  const at = (day: number, hour: number) => cells.find((c) => dayOf(c) === day && c.hour === hour);
   return (
     <>
-      {d?.recommendations?.length ? <p>Recommended: {d.recommendations.map((r: any) => `${DAY_NAMES[r.day ?? r.weekday] ?? ''} ${r.hour}:00`).join(', ')}</p> : d?.postsNeeded ? <p>{d.postsNeeded} more posts are needed before recommendations.</p> : null}
+      {d?.recommendations?.length ? (
+        <p>Recommended: {d.recommendations.map((r: any) => `${DAY_NAMES[dayOf(r)] ?? ''} ${r.hour}:00 (n=${r.n})`).join(', ')}</p>
+      ) : num(d?.morePostsNeeded) ? (
+        <p>{d.morePostsNeeded} more published posts are needed before recommending times.</p>
+      ) : null}
       <div class="table-scroll" tabIndex={0} role="region" aria-label="Table (scrolls sideways)">
         <table class="heatmap">
           <caption class="visually-hidden">Median lift by weekday and hour, with the number of posts</caption>
@@ -234,7 +241,7 @@ function BestTimes({ load }: { load: Load<any> }) {
                 <th scope="row">{name}</th>
                 {Array.from({ length: 24 }, (_, hour) => {
                   const c = at(day, hour);
-                  const lift = num(c?.lift);
+                  const lift = num(c?.medianLift ?? c?.lift);
                   const level = lift === null ? 0 : Math.min(4, Math.max(1, Math.round(lift * 2)));
                   return (
                     <td key={hour} class={`heat heat-${level}`} title={c ? `lift ${fmt(lift)}, n=${c.n ?? 0}` : 'no posts'}>
