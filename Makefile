@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 WASM_TARGET := wasm32-wasip2
-COMPONENTS := system
+COMPONENTS := system web
 # Built with the size profile (see Cargo.toml).
 SMALL_COMPONENTS := auth accounts tweets scheduler analytics
 WASM_PACKAGES := $(foreach c,$(COMPONENTS),-p $(c))
@@ -13,18 +13,35 @@ NATIVE_PROFILE := --config 'profile.release.lto="thin"' --config 'profile.releas
                   --config 'profile.release.codegen-units=16' --config 'profile.release.panic="unwind"'
 LISTEN ?= 127.0.0.1:3000
 XSIM_LISTEN ?= 127.0.0.1:4010
+# The web app (TypeScript, built by components/web/build.rs into the web component).
+WEB_APP := components/web/app
+NPM_CI := npm ci --prefer-offline --no-audit --no-fund
 
-.PHONY: build components native run test test-spin lint fmt bench clean
+.PHONY: build components native run test test-spin lint fmt bench clean web-deps web-test
 
 build: components native
 
-components:
+components: web-deps
 	@rustup target list --installed 2>/dev/null | grep -q $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES)
 	$(CARGO) build --target $(WASM_TARGET) --profile release-small $(SMALL_PACKAGES)
 
 native:
 	$(CARGO) build --release $(NATIVE_PROFILE) -p xmp-host -p xsim
+
+# Node packages from the lockfile (offline when npm's cache has them), reinstalled when the
+# lockfile changes.
+web-deps: $(WEB_APP)/node_modules/.package-lock.json
+$(WEB_APP)/node_modules/.package-lock.json: $(WEB_APP)/package-lock.json
+	@command -v npm >/dev/null || { echo "The web app needs Node.js 20+ and npm (https://nodejs.org)"; exit 1; }
+	cd $(WEB_APP) && $(NPM_CI)
+	@touch $@
+
+# The web app's unit tests (vitest) and its end-to-end tests in headless Chromium against the
+# platform started as `make run` starts it (xmp + xsim on free ports, a fresh database).
+web-test: web-deps native
+	cd $(WEB_APP) && npm test
+	cd $(WEB_APP) && npm run e2e
 
 # Builds everything, finds or starts PostgreSQL, migrates, starts the X API simulator and
 # serves the app on $(LISTEN) with the embedded key-value store.
@@ -37,7 +54,8 @@ test: lint
 	deploy/check.sh
 	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES) -p probe
 	$(CARGO) build --target $(WASM_TARGET) --profile release-small $(SMALL_PACKAGES)
-	$(CARGO) test --workspace --exclude system --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude analytics --exclude probe
+	$(CARGO) test --workspace --exclude system --exclude web --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude analytics --exclude probe
+	$(MAKE) web-test
 
 # The integration suite against a real Spin (`SPIN_BIN=/path/to/spin make test-spin`), with the
 # trigger-cron plugin 0.3.0 installed; tests about xmp itself (named xmp_...) return at once.
@@ -45,12 +63,12 @@ test-spin:
 	@test -n "$(SPIN_BIN)" || { echo "set SPIN_BIN to a spin binary"; exit 2; }
 	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES) -p probe
 	$(CARGO) build --target $(WASM_TARGET) --profile release-small $(SMALL_PACKAGES)
-	SPIN_BIN="$(SPIN_BIN)" $(CARGO) test -p xmp-tests --test api -- $(TESTS)
+	SPIN_BIN="$(SPIN_BIN)" $(CARGO) test --workspace --exclude system --exclude web --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude analytics --exclude probe --test api -- $(TESTS)
 
-lint:
+lint: web-deps
 	@rustup target list --installed 2>/dev/null | grep -q $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --exclude system --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude analytics --exclude probe --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --exclude system --exclude web --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude analytics --exclude probe --all-targets -- -D warnings
 	$(CARGO) clippy --target $(WASM_TARGET) -p common $(WASM_PACKAGES) $(SMALL_PACKAGES) -p probe -- -D warnings
 
 fmt:

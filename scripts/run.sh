@@ -14,6 +14,7 @@ echo "xmp: database $(echo "$DATABASE_URL" | sed -E 's#://[^@]*@#://***@#')"
 target/release/xmp migrate --database-url "$DATABASE_URL"
 
 if [ -x target/release/xsim ]; then
+  mkdir -p .spin
   target/release/xsim --listen "$XSIM_LISTEN" > .spin/xsim.log 2>&1 &
   XSIM_PID=$!
   echo "xmp: X API simulator on http://$XSIM_LISTEN (log: .spin/xsim.log)"
@@ -40,7 +41,9 @@ if [ -n "${XSIM_PID:-}" ]; then
   export SPIN_VARIABLE_X_CLIENT_ID="${SPIN_VARIABLE_X_CLIENT_ID:-xsim-client}"
   export SPIN_VARIABLE_X_CLIENT_SECRET="${SPIN_VARIABLE_X_CLIENT_SECRET:-xsim-secret}"
 fi
-echo "xmp: try  curl http://$LISTEN/api/health"
+# After X's consent the browser comes back to the web app's accounts page.
+export SPIN_VARIABLE_ACCOUNTS_CONNECTED_URL="${SPIN_VARIABLE_ACCOUNTS_CONNECTED_URL:-http://$LISTEN/accounts}"
+echo "xmp: open http://$LISTEN/  (the web app); try  curl http://$LISTEN/api/health"
 target/release/xmp up --listen "$LISTEN" &
 XMP_PID=$!
 # Stop both on Ctrl-C or SIGTERM; xmp finishes in-flight requests first.

@@ -36,7 +36,7 @@ fn build_components() {
     BUILT.get_or_init(|| {
         // The same two builds as `make components` (the size profile for the API components).
         let builds: [&[&str]; 2] = [
-            &["--release", "-p", "system", "-p", "probe"],
+            &["--release", "-p", "system", "-p", "web", "-p", "probe"],
             &[
                 "--profile",
                 "release-small",

@@ -14,5 +14,6 @@ mod posts;
 mod scheduler;
 mod spin_pool;
 mod system;
+mod web;
 mod workspaces;
 mod x_client;

@@ -6,7 +6,7 @@ use common::auth::session::{self, with_rate_headers};
 use common::http::{serve, Ctx, Method, Reply, Router};
 use common::identity::Env;
 use common::AppError;
-use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 #[derive(Clone, Copy)]
@@ -33,8 +33,8 @@ fn router() -> Router<Route> {
 }
 
 #[http_component]
-async fn handle(req: IncomingRequest) -> Response {
-    serve(req, &router(), handle_route).await
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    serve(req, out, &router(), handle_route).await
 }
 
 async fn handle_route(route: Route, ctx: Ctx) -> Result<Reply, AppError> {
