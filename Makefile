@@ -15,7 +15,9 @@ LISTEN ?= 127.0.0.1:3000
 XSIM_LISTEN ?= 127.0.0.1:4010
 # The web app (TypeScript, built by components/web/build.rs into the web component).
 WEB_APP := components/web/app
-NPM_CI := npm ci --prefer-offline --no-audit --no-fund
+# `npm ci` refuses this lockfile: vite names a Windows-only optional package that the registry
+# does not serve. `npm install` with the lockfile installs exactly its versions and skips it.
+NPM_CI := npm install --prefer-offline --no-audit --no-fund
 
 .PHONY: build components native run test test-spin lint fmt bench clean web-deps web-test
 

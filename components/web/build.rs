@@ -32,7 +32,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         None => {
             let dist = out.join("dist");
             if !app.join("node_modules").is_dir() {
-                npm(&app, &["ci", "--prefer-offline", "--no-audit", "--no-fund"])?;
+                npm(
+                    &app,
+                    &["install", "--prefer-offline", "--no-audit", "--no-fund"],
+                )?; // `ci` refuses the lock (Makefile)
             }
             let dist_arg = dist.to_string_lossy().into_owned();
             npm(

@@ -8,24 +8,27 @@
 
 mod serve;
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
+/// Hands the file to the host whole (`common::http::send`), so that it leaves in one write.
 #[http_component]
-fn handle(req: Request) -> Response {
+fn handle(req: IncomingRequest, out: ResponseOutparam) {
     let accept_encoding = req
-        .header("accept-encoding")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
-    let reply = serve::answer(
-        req.method().to_string().as_str(),
-        req.path(),
-        accept_encoding,
-    );
+        .headers()
+        .get("accept-encoding")
+        .first()
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .unwrap_or_default();
+    let path_and_query = req.path_with_query().unwrap_or_else(|| "/".to_string());
+    let path = path_and_query
+        .split_once('?')
+        .map_or(path_and_query.as_str(), |(p, _)| p);
+    let reply = serve::answer(&req.method().to_string(), path, &accept_encoding);
     let mut builder = Response::builder();
     builder.status(reply.status);
     for (name, value) in reply.headers {
         builder.header(name, value);
     }
-    builder.body(reply.body.to_vec()).build()
+    common::http::send(out, builder.body(reply.body.to_vec()).build());
 }

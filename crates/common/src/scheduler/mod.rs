@@ -12,8 +12,8 @@
 
 pub mod claim;
 pub mod engagements;
-pub mod matching;
 pub mod jobs;
+pub mod matching;
 pub mod publish;
 
 use crate::accounts::{refresh, AccountsConfig};
