@@ -25,13 +25,17 @@ impl Inner {
         while self.posts.contains_key(&id) {
             id += 1;
         }
+        // As X stores every post: URLs shortened to t.co links, entities beside the text.
+        let (shortened, entities) = crate::entities::shorten(text);
         self.posts.insert(
             id,
             Post {
                 id,
                 author_id,
                 app_id: crate::DEFAULT_APP_ID,
-                text: text.to_string(),
+                text: shortened,
+                sent_text: text.to_string(),
+                entities,
                 created_at_ms,
                 deleted: false,
                 reply_to: None,
