@@ -294,7 +294,10 @@ fn scheduler(db: &Db, now_ms: i64, out: &mut Exposition) -> Result<(), AppError>
         "OAuth 2.0 token refreshes the scheduler's ticks made in the last hour, by outcome.",
     );
     for (i, outcome) in REFRESH_OUTCOMES.iter().enumerate() {
-        let n: i64 = outcomes.iter().map(|o| o.tokens[i]).sum();
+        let n: i64 = outcomes
+            .iter()
+            .map(|o| o.tokens.get(i).copied().unwrap_or(0))
+            .sum();
         out.sample(
             "xmp_token_refreshes_last_hour",
             &[("outcome", *outcome)],

@@ -71,9 +71,13 @@ pub fn tweets(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> 
     let limit = pagination::limit(ctx.query_param("limit"))?;
     let (table, next) = lists::tweets(&env.db, &r, sort, after, limit)?;
     let mut data = range_json(&r);
-    data["items"] = json!(table.items());
-    data["nextCursor"] = json!(next);
-    data["sort"] = json!(ctx.query_param("sort").unwrap_or_else(|| "date".into()));
+    set(&mut data, "items", json!(table.items()));
+    set(&mut data, "nextCursor", json!(next));
+    set(
+        &mut data,
+        "sort",
+        json!(ctx.query_param("sort").unwrap_or_else(|| "date".into())),
+    );
     Ok(Reply::ok(data))
 }
 
@@ -99,11 +103,15 @@ pub fn engagement(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppErr
         return Ok(csv(&table, "engagement"));
     }
     let mut data = range_json(&r);
-    data["bucket"] = json!(ctx
-        .query_param("bucket")
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| "day".into()));
-    data["items"] = json!(table.items());
+    set(
+        &mut data,
+        "bucket",
+        json!(ctx
+            .query_param("bucket")
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| "day".into())),
+    );
+    set(&mut data, "items", json!(table.items()));
     Ok(Reply::ok(data))
 }
 
@@ -115,7 +123,7 @@ pub fn audience(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError
         return Ok(csv(&table, "audience"));
     }
     let mut data = range_json(&r);
-    data["items"] = json!(table.items());
+    set(&mut data, "items", json!(table.items()));
     Ok(Reply::ok(data))
 }
 
@@ -144,6 +152,13 @@ pub fn usage(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     if wants_csv(ctx) {
         return Ok(csv(&days, "usage"));
     }
-    data["days"] = json!(days.items());
+    set(&mut data, "days", json!(days.items()));
     Ok(Reply::ok(data))
+}
+
+/// Sets a field of an answer object (answers are always objects; anything else is left as is).
+fn set(data: &mut serde_json::Value, key: &str, value: serde_json::Value) {
+    if let Some(object) = data.as_object_mut() {
+        object.insert(key.to_string(), value);
+    }
 }

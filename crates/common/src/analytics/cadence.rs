@@ -66,7 +66,7 @@ pub fn next_capture(published_ms: i64, now_ms: i64, thinning: f64) -> i64 {
 /// The first capture of a newly registered post is due at 15 minutes (at once for a post that
 /// is older, as imported posts are).
 pub fn first_capture(published_ms: i64) -> i64 {
-    published_ms + STEPS[0]
+    published_ms + STEPS.first().copied().unwrap_or(15 * 60_000)
 }
 
 /// Whether a capture at `now_ms` may ask for the non-public metrics.

@@ -185,14 +185,19 @@ pub fn best_times_json(table: &Table, measured: i64, tz: &str) -> Value {
     let mut n = vec![vec![0i64; 24]; 7];
     let mut cells: Vec<(usize, usize, i64, f64)> = Vec::new();
     for row in &table.rows {
-        let (Some(d), Some(h)) = (row[0].as_i64(), row[1].as_i64()) else {
+        let cell = |i: usize| row.get(i).cloned().unwrap_or(Value::Null);
+        let (Some(d), Some(h)) = (cell(0).as_i64(), cell(1).as_i64()) else {
             continue;
         };
         let (d, h) = ((d - 1).clamp(0, 6) as usize, h.clamp(0, 23) as usize);
-        let count = row[2].as_i64().unwrap_or(0);
-        n[d][h] = count;
-        lift[d][h] = row[3].clone();
-        if let Some(l) = row[3].as_f64() {
+        let count = cell(2).as_i64().unwrap_or(0);
+        if let Some(slot) = n.get_mut(d).and_then(|day| day.get_mut(h)) {
+            *slot = count;
+        }
+        if let Some(slot) = lift.get_mut(d).and_then(|day| day.get_mut(h)) {
+            *slot = cell(3);
+        }
+        if let Some(l) = cell(3).as_f64() {
             cells.push((d, h, count, l));
         }
     }

@@ -194,7 +194,7 @@ pub fn series(db: &Db, workspace: Uuid, id: &str, tz: &str) -> Result<Table, App
     let tz = format!("{}::text", p.add(Param::Str(tz.to_string())));
     let exists = db.query(
         &format!("SELECT ap.id FROM analytics_posts ap WHERE ap.workspace_id = {ws} AND {which}"),
-        &p.0[..2],
+        p.0.get(..2).unwrap_or(&p.0),
     )?;
     if exists.is_empty() {
         return Err(AppError::not_found("Post"));

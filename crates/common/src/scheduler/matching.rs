@@ -41,7 +41,7 @@ fn urls_reduced(text: &str) -> String {
         if start < next || end > chars.len() {
             continue;
         }
-        out.extend(&chars[next..start]);
+        out.extend(chars.get(next..start).unwrap_or_default());
         out.push_str(&reduce_url(e.get_value()));
         next = end;
     }
