@@ -2,7 +2,9 @@
 # Scheduler soak for BENCHMARKS.md, against the release build and the X API simulator:
 #   drain   N accounts x P posts due now, xsim's unlimited profile: time to drain, posts/s,
 #           due -> published lag p50/p99, then xsim's post log compared with the database.
-#   kill    the same, with the host SIGKILLed every few seconds and restarted until drained.
+#   kill    the same, with the host SIGKILLed every few seconds and restarted until drained,
+#           xsim losing the answers to two creates before each kill, and texts that X rewrites
+#           (URLs with and without scheme, a mention, a hashtag, emoji, CJK).
 #   limits  X's standard limits (100 posts / 15 min per user): ticks run for a while, then every
 #           account's published count and the deferred rest; nothing may fail.
 # Ticks are driven through POST /internal/scheduler/tick by T concurrent callers (the cron
@@ -72,7 +74,12 @@ INSERT INTO posts (id, workspace_id, account_id, content, thread_id, status, sch
   normalized_text_hash)
 SELECT id, workspace_id, account_id, content, id, 'scheduled', now(), md5(content) || md5(content)
 FROM (SELECT gen_random_uuid() AS id, a.workspace_id, a.id AS account_id,
-             'Scheduled post ' || n || ' of ' || a.username AS content
+             CASE WHEN '$MODE' = 'kill'
+               -- What real X rewrites (URLs, with and without a scheme) and what it indexes in
+               -- code points (emoji, CJK), differing per post only in a URL.
+               THEN 'Launch 🚀 日本語のお知らせ https://example.com/p/' || n || '?ref=' || a.username
+                    || ' docs.example.org/guide @' || a.username || ' #RustLang 🎉'
+               ELSE 'Scheduled post ' || n || ' of ' || a.username END AS content
       FROM x_accounts a, generate_series(1, $PER) n) s;
 VACUUM ANALYZE posts;
 SQL
@@ -95,6 +102,10 @@ if [ "$MODE" = kill ]; then
   ( while [ ! -f "$STATE/stop" ]; do
       sleep 3
       [ -f "$STATE/stop" ] && break
+      # Also lose X's answer to the next two creates (X has the post; the host never hears).
+      curl -s -o /dev/null -H 'content-type: application/json' \
+        -d '{"method":"POST","path":"/2/tweets","kind":"lose_response","count":2}' "$XBASE/__admin/faults"
+      sleep 0.5
       kill -9 "$(cat "$STATE/xmp.pid")" 2>/dev/null || true
       echo killed >> "$STATE/kills"
       sleep 0.5
@@ -124,10 +135,13 @@ psql "$URL" -tAc "SELECT 'lag p50 ' || round(percentile_cont(0.5) WITHIN GROUP (
 curl -s "$XBASE/__admin/posts" | jq -r '.posts[] | select(.deleted | not) | .id' | sort > "$STATE/x_ids"
 psql "$URL" -tAc "SELECT x_post_id FROM posts WHERE x_post_id IS NOT NULL" | sort > "$STATE/db_ids"
 X_TOTAL=$(wc -l < "$STATE/x_ids")
-X_TEXT_DUPES=$(curl -s "$XBASE/__admin/posts" | jq -r '.posts[] | select(.deleted | not) | .text' | sort | uniq -d | wc -l)
+X_TEXT_DUPES=$(curl -s "$XBASE/__admin/posts" | jq -r '.posts[] | select(.deleted | not) | .sent_text' | sort | uniq -d | wc -l)
+RECONCILED=$(psql "$URL" -tAc "SELECT count(*) FROM post_events WHERE kind = 'published' AND details->>'how' = 'reconciled'")
+LOST_ANSWERS=$(curl -s "$XBASE/__admin/requests" | jq -r '.requests["POST /2/tweets"] // 0')
 LOST=$(comm -23 "$STATE/db_ids" "$STATE/x_ids" | wc -l)
 EXTRA=$(comm -13 "$STATE/db_ids" "$STATE/x_ids" | wc -l)
 echo "xsim post log: $X_TOTAL posts; texts posted twice: $X_TEXT_DUPES; in the database but not at X: $LOST; at X but not in the database: $EXTRA"
+echo "creates sent to X: $LOST_ANSWERS; found on X by reconciliation: $RECONCILED"
 if [ "$MODE" = limits ]; then
   psql "$URL" -tAc "SELECT 'per account published: min ' || min(c) || ', max ' || max(c) || '; deferred: ' || (SELECT count(*) FROM posts WHERE status = 'scheduled') || '; failed: ' || (SELECT count(*) FROM posts WHERE status = 'failed') FROM (SELECT count(*) FILTER (WHERE status = 'published') AS c FROM posts GROUP BY account_id) s"
   psql "$URL" -tAc "SELECT 'next attempts from ' || min(next_attempt_at - now()) || ' to ' || max(next_attempt_at - now()) FROM posts WHERE status = 'scheduled'"

@@ -10,14 +10,14 @@ use xsim::{Fault, FaultKind, Profile, Sim, SimConfig, SimHandle};
 const ME: u64 = xsim::DEFAULT_USER_ID;
 const OTHER: u64 = 1_700_000_000_000_000_777;
 
-struct SchedTest {
-    sim: SimHandle,
-    app: TestApp,
+pub(crate) struct SchedTest {
+    pub(crate) sim: SimHandle,
+    pub(crate) app: TestApp,
     ws: String,
-    accounts: Vec<(u64, String)>,
+    pub(crate) accounts: Vec<(u64, String)>,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -27,15 +27,25 @@ fn now_ms() -> i64 {
 impl SchedTest {
     /// `users` X users (the default one first), each connected as an account of one workspace.
     async fn start(profile: Profile, users: usize) -> SchedTest {
+        Self::start_with(profile, users, Setup::probe()).await
+    }
+
+    /// As `start`, from `setup` (e.g. another `database_url`, which the test's own queries
+    /// then use too).
+    pub(crate) async fn start_with(profile: Profile, users: usize, setup: Setup) -> SchedTest {
         let sim = Sim::start(SimConfig::ephemeral().with_profile(profile))
             .await
             .expect("start xsim");
-        let app = Setup::probe()
+        let database_url = setup.overrides.get("database_url").cloned();
+        let mut app = setup
             .var("x_api_base_url", &sim.base_url())
             .var("x_host", &sim.addr().to_string())
             .kv(Kv::Redis)
             .spawn()
             .await;
+        if let Some(url) = database_url {
+            app.db.url = url;
+        }
         let ws = uuid::Uuid::new_v4().to_string();
         app.db
             .client()
@@ -86,7 +96,7 @@ impl SchedTest {
     }
 
     /// A scheduled post (with further thread parts) due `due_in_ms` from now.
-    async fn post(&self, account: &str, parts: &[&str], due_in_ms: i64) -> String {
+    pub(crate) async fn post(&self, account: &str, parts: &[&str], due_in_ms: i64) -> String {
         let db = self.app.db.client().await;
         let head = uuid::Uuid::new_v4().to_string();
         for (i, text) in parts.iter().enumerate() {
@@ -116,7 +126,7 @@ impl SchedTest {
         head
     }
 
-    async fn tick(&self, body: Value) -> Value {
+    pub(crate) async fn tick(&self, body: Value) -> Value {
         let resp = self.app.post_json("/probe/scheduler/tick", &body).await;
         if resp.status != 200 {
             let logs: Vec<String> = self
@@ -130,11 +140,14 @@ impl SchedTest {
         resp.json()["data"].clone()
     }
 
-    async fn tick_at(&self, now_ms: i64) -> Value {
+    pub(crate) async fn tick_at(&self, now_ms: i64) -> Value {
         self.tick(json!({ "now_ms": now_ms })).await
     }
 
-    async fn status_of(&self, head: &str) -> (String, Option<String>, i32, Option<String>) {
+    pub(crate) async fn status_of(
+        &self,
+        head: &str,
+    ) -> (String, Option<String>, i32, Option<String>) {
         let db = self.app.db.client().await;
         let r = db
             .query_one(
@@ -146,7 +159,7 @@ impl SchedTest {
         (r.get(0), r.get(1), r.get(2), r.get(3))
     }
 
-    async fn statuses(&self) -> Vec<(String, i64)> {
+    pub(crate) async fn statuses(&self) -> Vec<(String, i64)> {
         let db = self.app.db.client().await;
         db.query(
             "SELECT status, count(*) FROM posts WHERE thread_position = 0 GROUP BY 1 ORDER BY 1",
@@ -170,7 +183,7 @@ impl SchedTest {
             .collect()
     }
 
-    fn fault(&self, kind: FaultKind, status: u16, delay_ms: u64, count: u32, skip: u32) {
+    pub(crate) fn fault(&self, kind: FaultKind, status: u16, delay_ms: u64, count: u32, skip: u32) {
         self.sim.state().add_fault(Fault {
             method: Some("POST".into()),
             path: "/2/tweets".into(),
@@ -183,7 +196,7 @@ impl SchedTest {
     }
 
     /// Every published post in the database has exactly one X post, and X has nothing else.
-    async fn assert_exactly_once(&self, expected: usize) {
+    pub(crate) async fn assert_exactly_once(&self, expected: usize) {
         let db = self.app.db.client().await;
         let rows = db
             .query(
@@ -226,6 +239,73 @@ async fn a_created_post_whose_response_is_lost_is_found_by_reconciliation_not_se
     assert_eq!(t.x_texts(ME), ["Lost in transit"]);
     assert_eq!(t.sim.state().request_count("POST", "/2/tweets"), 1);
     t.assert_exactly_once(1).await;
+}
+
+#[tokio::test]
+async fn a_post_with_urls_mentions_emoji_and_cjk_whose_response_is_lost_is_recognised_once() {
+    // Arrange: X answers this text with both URLs as t.co links; a post that differs only in
+    // its URL is already on the timeline and must not be taken for it.
+    let t = SchedTest::start(Profile::Standard, 1).await;
+    let text =
+        "Launch 🚀 日本語のお知らせ https://example.com/p/2?ref=x and docs.example.org/guide, \
+                thanks @xmp_demo #RustLang 🎉";
+    let decoy = text.replace("/p/2?", "/p/1?");
+    let first = t.post(&t.accounts[0].1, &[&decoy], -2_000).await;
+    t.tick_at(now_ms()).await;
+    let head = t.post(&t.accounts[0].1, &[text], -1_000).await;
+    t.fault(FaultKind::LoseResponse, 200, 0, 1, 0);
+
+    // Act
+    let report = t.tick_at(now_ms()).await;
+
+    // Assert
+    assert_eq!(report["reconciled"], 1, "{report}");
+    let (status, x_id, attempts, error) = t.status_of(&head).await;
+    assert_eq!((status.as_str(), attempts), ("published", 1), "{error:?}");
+    assert_ne!(x_id, t.status_of(&first).await.1, "not the decoy");
+    let log = t.sim.state().posts_of(Some(ME));
+    let at_x = log.iter().find(|p| p["id"] == json!(x_id)).unwrap();
+    assert_eq!(at_x["sent_text"], text);
+    let shown = at_x["text"].as_str().unwrap();
+    assert!(
+        shown.matches("https://t.co/").count() == 2 && !shown.contains("example"),
+        "X rewrote the URLs: {shown}"
+    );
+    assert_eq!(t.sim.state().request_count("POST", "/2/tweets"), 2);
+    t.assert_exactly_once(2).await;
+}
+
+#[tokio::test]
+async fn a_thread_with_urls_whose_part_answer_is_lost_resumes_after_the_part_x_has() {
+    // Arrange: the second part's create succeeds at X but its answer is lost, then X fails.
+    let t = SchedTest::start(Profile::Standard, 1).await;
+    let parts = [
+        "1/3 🧵 read https://example.com/a first",
+        "2/3 then www.example.org/b — 続きは",
+        "3/3 and https://example.net/c?x=1 #done",
+    ];
+    let head = t.post(&t.accounts[0].1, &parts, -1_000).await;
+    t.fault(FaultKind::LoseResponse, 200, 0, 1, 1);
+    t.fault(FaultKind::Status, 503, 0, 5, 0);
+
+    // Act
+    let start = now_ms();
+    t.tick_at(start).await;
+    t.sim.state().inner.lock().faults.clear();
+    let report = t.tick_at(start + 10 * 60_000).await;
+
+    // Assert
+    let (status, _, _, error) = t.status_of(&head).await;
+    assert_eq!(status, "published", "{error:?} {report}");
+    let sent: Vec<String> = t
+        .sim
+        .state()
+        .posts_of(Some(ME))
+        .iter()
+        .map(|p| p["sent_text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sent, parts, "each part once, in order");
+    t.assert_exactly_once(3).await;
 }
 
 #[tokio::test]

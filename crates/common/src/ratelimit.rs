@@ -14,8 +14,10 @@
 //! named by the marker, so a subject holds at most three keys. `now` is a parameter so tests
 //! drive the clock.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::kv::Kv;
+use crate::log::{self, Level};
+use serde_json::json;
 
 /// At most `limit` requests in any `window_secs`; a fresh limiter allows `limit` at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +71,31 @@ impl Decision {
             err = err.with_header(k, v);
         }
         err
+    }
+}
+
+/// What a limiter does when its store cannot be reached, decided per purpose (ARCHITECTURE.md,
+/// "Rate limits when key-value is down").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenDown {
+    /// Let the request through, with a warning in the log: the limit protects capacity, and a
+    /// key-value outage should not take the API down with it.
+    FailOpen,
+    /// Refuse with the store's 503: the limit guards something (passwords) that must not go
+    /// unguarded.
+    FailClosed,
+}
+
+impl Decision {
+    /// The decision when the count could not be taken: allowed, the full quota reported.
+    pub fn uncounted(quota: Quota) -> Decision {
+        Decision {
+            allowed: true,
+            limit: quota.limit,
+            remaining: quota.limit,
+            reset_ms: quota.window_ms(),
+            retry_after_ms: 0,
+        }
     }
 }
 
@@ -151,6 +178,36 @@ impl<'a> Limiter<'a> {
             self.kv.increment(&counter(window), -1)?;
         }
         Ok(decision)
+    }
+
+    /// [`Limiter::take`], with `when_down` deciding what an unreachable store means. Only an
+    /// unavailable store fails open; any other error is returned.
+    pub fn take_or(
+        &self,
+        name: &str,
+        subject: &str,
+        quota: Quota,
+        now_ms: i64,
+        when_down: WhenDown,
+        correlation_id: &str,
+    ) -> Result<Decision, AppError> {
+        match self.take(name, subject, quota, now_ms) {
+            Err(e)
+                if e.kind == ErrorKind::ServiceUnavailable && when_down == WhenDown::FailOpen =>
+            {
+                log::emit(
+                    Level::Warn,
+                    correlation_id,
+                    "rate limit store unavailable: failing open",
+                    json!({
+                        "limiter": name, "code": e.code, "fingerprint": e.fingerprint(),
+                        "cause": e.cause,
+                    }),
+                );
+                Ok(Decision::uncounted(quota))
+            }
+            other => other,
+        }
     }
 
     /// Run by the first request of `window`: deletes the counters of windows before the previous

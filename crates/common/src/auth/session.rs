@@ -9,9 +9,11 @@ use crate::audit::{self, Entry, Meta};
 use crate::authz::{self, Access, Role};
 use crate::db::Db;
 use crate::error::AppError;
+use crate::error::ErrorKind;
 use crate::http::Ctx;
 use crate::kv::Kv;
-use crate::ratelimit::{Decision, Limiter};
+use crate::log::{self, Level};
+use crate::ratelimit::{Decision, Limiter, WhenDown};
 use crate::users::{self, Email, Name, User};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -79,10 +81,24 @@ pub fn guard(
             AppError::unauthenticated("AUTH_001", "A bearer access token is required")
         })?;
     let token = jwt::verify(cfg, raw, now_ms / 1000)?;
-    if kv.get_json::<u8>(&deny_key(&token.jti), now_ms)?.is_some() {
-        return Err(unauthenticated().with_cause("token was logged out"));
+    // The denylist is a fast path: logout also revokes the session's family in PostgreSQL,
+    // which is checked below, so an unreachable store lets the check pass (logged).
+    match kv.get_json::<u8>(&deny_key(&token.jti), now_ms) {
+        Ok(Some(_)) => return Err(unauthenticated().with_cause("token was logged out")),
+        Ok(None) => {}
+        Err(e) if e.kind == ErrorKind::ServiceUnavailable => {
+            log_store_down(&ctx.correlation_id, "denylist", &e)
+        }
+        Err(e) => return Err(e),
     }
-    let rate = Limiter::new(kv).take("api", &token.user_id.to_string(), cfg.api_quota, now_ms)?;
+    let rate = Limiter::new(kv).take_or(
+        "api",
+        &token.user_id.to_string(),
+        cfg.api_quota,
+        now_ms,
+        WhenDown::FailOpen,
+        &ctx.correlation_id,
+    )?;
     if !rate.allowed {
         return Err(rate.error("RATE_001"));
     }
@@ -118,6 +134,15 @@ pub fn guard(
         workspace,
         rate,
     })
+}
+
+fn log_store_down(correlation_id: &str, what: &str, e: &AppError) {
+    log::emit(
+        Level::Warn,
+        correlation_id,
+        "key-value unavailable: skipping a check that PostgreSQL backs",
+        json!({ "check": what, "code": e.code, "fingerprint": e.fingerprint(), "cause": e.cause }),
+    );
 }
 
 /// Adds the `RateLimit-*` headers to whatever the handler answered.
@@ -346,7 +371,13 @@ pub fn logout(
 ) -> Result<Value, AppError> {
     tokens::revoke_family(db, caller.token.session_id, now_ms / 1000)?;
     let ttl = (caller.token.exp * 1000 - now_ms).max(1);
-    kv.set_json(&deny_key(&caller.token.jti), &1u8, Some(ttl), now_ms)?;
+    // The revoked family already ends the session (the guard checks it on every request).
+    match kv.set_json(&deny_key(&caller.token.jti), &1u8, Some(ttl), now_ms) {
+        Err(e) if e.kind == ErrorKind::ServiceUnavailable => {
+            log_store_down(&meta.correlation_id, "denylist write", &e)
+        }
+        other => other?,
+    }
     audit::record(
         db,
         meta,
