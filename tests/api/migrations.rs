@@ -131,6 +131,8 @@ fn schema_of(url: &str) -> String {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| !l.starts_with("--") && !l.trim().is_empty())
+        // pg_dump 17.6+ fences its output with a random key that differs on every run.
+        .filter(|l| !l.starts_with("\\restrict ") && !l.starts_with("\\unrestrict "))
         .collect::<Vec<_>>()
         .join("\n")
 }

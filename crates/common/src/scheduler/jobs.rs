@@ -33,7 +33,7 @@ pub fn record_tick(
          VALUES ('scheduler_tick', $1,
                  timestamptz 'epoch' + $2::int8 * interval '1 millisecond',
                  timestamptz 'epoch' + $3::int8 * interval '1 millisecond',
-                 $4, $5, $6::jsonb)",
+                 $4, $5, $6::text::jsonb)",
         &[
             Param::Str(owner.into()),
             Param::Int64(started_ms),
