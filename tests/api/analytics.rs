@@ -160,7 +160,17 @@ impl AnalyticsTest {
         let resp = self.probe.post_json("/probe/scheduler/tick", &body).await;
         assert_eq!(resp.status, 200, "tick: {}", resp.text);
         let report = resp.json()["data"].clone();
-        assert!(report["analytics"]["error"].is_null(), "{report}");
+        let logs: Vec<String> = self
+            .probe
+            .log_lines()
+            .into_iter()
+            .filter(|l| l.contains("analytics"))
+            .collect();
+        assert!(
+            report["analytics"]["error"].is_null(),
+            "{report}\n{}",
+            logs.join("\n")
+        );
         report
     }
 

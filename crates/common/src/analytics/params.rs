@@ -184,8 +184,8 @@ fn resolve(
         let rows = db.query(
             &format!(
                 "SELECT {} AS f, {} AS t",
-                ms_of("($1::date)::timestamp AT TIME ZONE $3::text"),
-                ms_of("($2::date + 1)::timestamp AT TIME ZONE $3::text")
+                ms_of("($1::text::date)::timestamp AT TIME ZONE $3::text"),
+                ms_of("($2::text::date + 1)::timestamp AT TIME ZONE $3::text")
             ),
             &[date(&from), date(&to), Param::Str(tz.to_string())],
         )?;

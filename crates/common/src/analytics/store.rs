@@ -241,7 +241,7 @@ pub fn import_page(
                timestamptz 'epoch' + i.created_ms * interval '1 millisecond',
                timestamptz 'epoch' + i.created_ms * interval '1 millisecond'
                  + interval '15 minutes'
-             FROM jsonb_to_recordset($3::jsonb) AS i(id text, text text, created_ms int8)
+             FROM jsonb_to_recordset($3::text::jsonb) AS i(id text, text text, created_ms int8)
              LEFT JOIN posts p ON p.x_post_id = i.id AND p.account_id = $2::uuid
              WHERE i.id ~ '^[0-9]{1,19}$'
              ON CONFLICT (account_id, x_post_id) DO NOTHING",
@@ -307,12 +307,12 @@ pub fn claim_posts(
                  row_number() OVER (PARTITION BY account_id ORDER BY next_capture_at, id) AS turn
                FROM (SELECT id, account_id, next_capture_at FROM analytics_posts
                      WHERE next_capture_at <= {now}
-                     ORDER BY next_capture_at LIMIT $4 * 4) c
+                     ORDER BY next_capture_at LIMIT $4::int8 * 4) c
              ), picked AS (
                SELECT ap.id, due.next_capture_at AS slot FROM analytics_posts ap
                JOIN due ON due.id = ap.id
-               WHERE due.turn <= $3 AND ap.next_capture_at = due.next_capture_at
-               ORDER BY due.next_capture_at LIMIT $4
+               WHERE due.turn <= $3::int8 AND ap.next_capture_at = due.next_capture_at
+               ORDER BY due.next_capture_at LIMIT $4::int8
                FOR UPDATE OF ap SKIP LOCKED
              )
              UPDATE analytics_posts ap SET next_capture_at = {until},
@@ -403,7 +403,7 @@ pub fn store_captures(
 /// `$1` the captures (JSON), `$2` the capture instant (Unix ms).
 const STORE_CAPTURES: &str = "
 WITH input AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(post int8, slot_ms int8, next_ms int8,
+  SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS i(post int8, slot_ms int8, next_ms int8,
     gone bool, impressions int8, likes int8, reposts int8, quotes int8, replies int8,
     bookmarks int8, url_clicks int8, profile_clicks int8, x_engagements int8)
 ), at AS (
@@ -520,7 +520,7 @@ pub fn release_posts(db: &Db, posts: &[DuePost], until_ms: i64) -> Result<(), Ap
     db.execute(
         &format!(
             "UPDATE analytics_posts ap SET claim_slot = NULL, next_capture_at = {}
-             FROM jsonb_to_recordset($1::jsonb) AS i(post int8, slot_ms int8)
+             FROM jsonb_to_recordset($1::text::jsonb) AS i(post int8, slot_ms int8)
              WHERE ap.id = i.post
                AND ap.claim_slot = timestamptz 'epoch' + i.slot_ms * interval '1 millisecond'",
             ts(2)
