@@ -312,6 +312,29 @@ pub fn spin_bin() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// The manifest to give `spin up`: as it is, or, with `SPIN_NO_CRON=1` (a Spin without the
+/// trigger-cron plugin, like SpinKube's shim), a copy beside it without its cron triggers.
+fn without_cron_unless_plugin(manifest: &Path) -> anyhow::Result<PathBuf> {
+    if std::env::var("SPIN_NO_CRON").as_deref() != Ok("1") {
+        return Ok(manifest.to_path_buf());
+    }
+    let text = std::fs::read_to_string(manifest)?;
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with('[') {
+            skipping = line.trim() == "[[trigger.cron]]";
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    let copy = manifest.with_extension("nocron.toml");
+    std::fs::write(&copy, out)?;
+    Ok(copy)
+}
+
 /// True (and says so) when the suite runs on real Spin: for tests about `xmp` itself.
 pub fn skip_on_spin(test: &str) -> bool {
     let skip = spin_bin().is_some();
@@ -439,10 +462,11 @@ impl TestApp {
             .local_addr()?
             .port();
         let listen = format!("127.0.0.1:{port}");
+        let manifest = without_cron_unless_plugin(&setup.manifest)?;
         let mut cmd = std::process::Command::new(spin);
         cmd.arg("up")
             .arg("--from")
-            .arg(&setup.manifest)
+            .arg(&manifest)
             .args(["--listen", &listen])
             .arg("--state-dir")
             .arg(setup.state_dir.as_deref().unwrap_or(state_dir.path()))
