@@ -71,7 +71,19 @@ impl AccountsTest {
         let resp = self
             .call(Method::POST, "/api/accounts/connect", token, None)
             .await;
-        assert_eq!(resp.status, 200, "connect: {}", resp.text);
+        assert_eq!(
+            resp.status,
+            200,
+            "connect: {}\n{}",
+            resp.text,
+            self.app
+                .log_lines()
+                .iter()
+                .filter(|l| l.contains("\"error\""))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
         resp.json()["data"].clone()
     }
 

@@ -109,7 +109,7 @@ async fn a_well_formed_correlation_id_is_echoed_and_a_bad_one_replaced() {
             None,
         )
         .await;
-    let generated = app.get("/nowhere").await;
+    let generated = app.get("/api/nowhere").await;
 
     assert_eq!(kept.header("x-correlation-id"), Some("req-123_ABC"));
     assert_eq!(kept.json()["correlationId"], "req-123_ABC");

@@ -322,7 +322,7 @@ async fn a_tick_that_dies_mid_batch_leaves_leases_that_later_ticks_finish_exactl
         .app
         .post_json(
             "/probe/scheduler/tick",
-            &json!({ "now_ms": now_ms(), "trap_at_clock_read": 6, "lease_ms": 30_000 }),
+            &json!({ "now_ms": now_ms(), "trap_at_clock_read": 7, "lease_ms": 30_000 }),
         )
         .await;
     let before_expiry = t.tick_at(now_ms()).await;

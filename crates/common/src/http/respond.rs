@@ -16,14 +16,16 @@ const WHOLE_BODY_LIMIT: usize = 1 << 20;
 /// Sends `response` through `out`: body first, then the response.
 pub fn send(out: ResponseOutparam, response: Response) {
     let status = *response.status();
+    // A HEAD answer declares the length of the body it leaves out; keep that declaration.
+    let declared = response.header("content-length").is_some() && response.body().is_empty();
     let mut fields: Vec<(String, Vec<u8>)> = response
         .headers()
-        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length"))
+        .filter(|(name, _)| declared || !name.eq_ignore_ascii_case("content-length"))
         .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
         .collect();
     let body = response.into_body();
     let bodiless = status == 204 || status == 304;
-    if !bodiless {
+    if !bodiless && !declared {
         fields.push((
             "content-length".to_string(),
             body.len().to_string().into_bytes(),
@@ -43,6 +45,12 @@ pub fn send(out: ResponseOutparam, response: Response) {
         out.set(outgoing);
         return;
     };
+    if declared {
+        // No body goes out; the host does not read one for HEAD.
+        out.set(outgoing);
+        drop(outgoing_body);
+        return;
+    }
     if bodiless || body.len() <= WHOLE_BODY_LIMIT {
         if let Err(e) = write_all(&outgoing_body, &body) {
             eprintln!("could not write the response body: {e}");
