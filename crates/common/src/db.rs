@@ -260,7 +260,12 @@ fn map_sqlstate(code: &str, e: &pg4::PgError) -> AppError {
 
 fn looks_like_connection_loss(msg: &str) -> bool {
     let m = msg.to_ascii_lowercase();
-    m.contains("connection closed") || m.contains("connection reset") || m.contains("broken pipe")
+    // Spin passes tokio-postgres's `Debug` text: `Error { kind: Closed, .. }`, `kind: Io`.
+    m.contains("connection closed")
+        || m.contains("connection reset")
+        || m.contains("broken pipe")
+        || m.contains("kind: closed")
+        || m.contains("kind: io")
 }
 
 #[cfg(test)]
@@ -305,6 +310,13 @@ mod tests {
             (db_error("57P01"), 503, "admin shutdown"),
             (db_error("40001"), 503, "serialization failure"),
             (db_error("42601"), 500, "syntax error is our bug"),
+            (
+                pg4::PgError::QueryFailed(pg4::QueryError::Text(
+                    "Error { kind: Closed, cause: None }".into(),
+                )),
+                503,
+                "a connection lost mid-query, as Spin reports it",
+            ),
             (
                 pg4::PgError::ConnectionFailed("refused".into()),
                 503,

@@ -169,18 +169,20 @@ impl PgConnection {
     }
 }
 
+/// As Spin reports a failed statement: the error's `Debug` text, with the database's fields when
+/// PostgreSQL answered (a lost connection is a `QueryFailed` text, not `ConnectionFailed`).
 fn query_error(e: tokio_postgres::Error) -> PgError {
+    let flattened = format!("{e:?}");
     match e.as_db_error() {
         Some(db) => PgError::QueryFailed(QueryError::DbError(DbError {
-            as_text: e.to_string(),
+            as_text: flattened,
             severity: db.severity().to_string(),
             code: db.code().code().to_string(),
             message: db.message().to_string(),
             detail: db.detail().map(str::to_string),
             extras: vec![],
         })),
-        None if e.is_closed() => PgError::ConnectionFailed(format!("connection closed: {e}")),
-        None => PgError::QueryFailed(QueryError::Text(e.to_string())),
+        None => PgError::QueryFailed(QueryError::Text(flattened)),
     }
 }
 
