@@ -137,25 +137,7 @@ impl Post {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PartialError {
-    pub resource_id: Option<String>,
-    pub value: Option<String>,
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-}
-
-impl PartialError {
-    pub fn is_not_found(&self) -> bool {
-        self.kind
-            .as_deref()
-            .is_some_and(|t| t.ends_with("/resource-not-found"))
-    }
-    pub fn id(&self) -> Option<&str> {
-        self.resource_id.as_deref().or(self.value.as_deref())
-    }
-}
+pub use crate::x::api::PartialError;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

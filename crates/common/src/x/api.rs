@@ -595,6 +595,8 @@ pub struct PartialError {
     pub resource_id: Option<String>,
     pub resource_type: Option<String>,
     pub parameter: Option<String>,
+    /// The id X could not answer for, where it names it as the parameter's value.
+    pub value: Option<String>,
     pub field: Option<String>,
     pub title: Option<String>,
     pub detail: Option<String>,
@@ -607,6 +609,11 @@ impl PartialError {
         self.kind
             .as_deref()
             .is_some_and(|t| t.ends_with("/resource-not-found"))
+    }
+
+    /// The id the error is about.
+    pub fn id(&self) -> Option<&str> {
+        self.resource_id.as_deref().or(self.value.as_deref())
     }
 }
 
