@@ -54,13 +54,15 @@ async function axe(page, label) {
   assert(page.cspViolations.length === 0, `CSP/page errors on ${label}: ${page.cspViolations.join('\n')}`);
 }
 
-async function shot(page, name) {
+async function shot(page, name, { fullPage = false, keepFocus = false } = {}) {
   mkdirSync(SHOTS, { recursive: true });
-  await page.evaluate(() => {
-    document.activeElement?.blur?.();
-    window.scrollTo(0, 0);
-  });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  if (!keepFocus) {
+    await page.evaluate(() => {
+      document.activeElement?.blur?.();
+      window.scrollTo(0, 0);
+    });
+  }
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
 async function noHorizontalOverflow(page, label) {
@@ -122,9 +124,146 @@ async function session(page) {
   return page.evaluate(() => ({ s: JSON.parse(localStorage.getItem('xmp.session') ?? 'null'), ws: localStorage.getItem('xmp.workspace') }));
 }
 
+
+const DAY_MS = 86_400_000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The simulator's demo user (every test connects it). */
+async function demoUser() {
+  const { users } = await (await fetch(`${platform.xsim}/__admin/users`)).json();
+  return users.find((u) => u.username === 'xmp_demo');
+}
+
+/** Posts the demo account made on X before it was connected (xsim's seeding admin API): the
+ * first collection imports and measures them at once, as it would an account's real history.
+ * Spread over 8 weeks, so that the analytics range and the period before it both have posts. */
+async function seedHistoryOnX(count) {
+  const user = await demoUser();
+  const now = Date.now();
+  const r = await fetch(`${platform.xsim}/__admin/users/${user.id}/posts`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    // Two days and three hours apart, so that they fall on every weekday at many hours.
+    body: JSON.stringify({ count, oldest_ms: now - 2 * DAY_MS - (count - 1) * (2 * DAY_MS + 3 * 3_600_000), newest_ms: now - 2 * DAY_MS }),
+  });
+  assert(r.status === 201, `xsim seeded the history (${r.status})`);
+}
+
+/** Waits until collection has measured the imported posts and read the account once. */
+async function waitForCollection(s, ws) {
+  const deadline = Date.now() + 120_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    const get = (path) => apiCall('GET', path, undefined, s.accessToken, ws);
+    const [tweets, best, audience] = await Promise.all([get('/api/analytics/tweets?sort=impressions&limit=100'), get('/api/analytics/best-times'), get('/api/analytics/audience')]);
+    const measured = tweets.items.filter((t) => t.impressions > 0).length;
+    last = `${measured} measured posts, ${best.cells.length} best-time cells, ${audience.items.length} audience days`;
+    if (measured >= 5 && best.cells.length > 0 && audience.items.length > 0) return;
+    await sleep(2000);
+  }
+  throw new Error(`collection did not measure the account's posts: ${last}`);
+}
+
+async function csvOf(path, s, ws) {
+  const r = await fetch(`${platform.base}${path}`, { headers: { Accept: 'text/csv', Authorization: `Bearer ${s.accessToken}`, 'X-Workspace-ID': ws } });
+  assert(r.ok && (r.headers.get('content-type') ?? '').startsWith('text/csv'), `CSV from ${path}: ${r.status} ${r.headers.get('content-type')}`);
+  return r.text();
+}
+
+const grouped = (n) => new Intl.NumberFormat('en-GB').format(n);
+const rowIds = (page) => page.locator('table.analytics-posts tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.id));
+
+/** The analytics page against the API for the range it asked for (`q`): every card, both
+ * charts, the heatmap's cells, the table's order before and after sorting, the CSV export. */
+async function checkAnalytics(page, q, s, ws, postText) {
+  const get = (path) => apiCall('GET', path, undefined, s.accessToken, ws);
+  const overview = await get(`/api/analytics/overview?${q}`);
+  await page.locator('.metric data').first().waitFor();
+  const cards = await page.locator('.metric').evaluateAll((els) =>
+    els.map((e) => ({ label: e.querySelector('.metric-label').textContent, value: e.querySelector('data').getAttribute('value'), text: e.querySelector('data').textContent, change: e.querySelector('.metric-change').textContent })),
+  );
+  const expected = {
+    Impressions: overview.totals.impressions,
+    Engagements: overview.totals.engagements,
+    'Engagement rate': overview.engagementRate,
+    'Followers gained': overview.followersGained,
+    'Posts published': overview.postsPublished,
+  };
+  assert(cards.length === 5, `five overview cards: ${JSON.stringify(cards)}`);
+  for (const c of cards) {
+    const m = expected[c.label];
+    assert(m && Number(c.value) === m.value, `${c.label}: the card holds ${c.value}, the API says ${JSON.stringify(m)}`);
+    const shown = c.label === 'Engagement rate' ? `${(m.value * 100).toFixed(2)}%` : grouped(m.value);
+    assert(c.text === shown, `${c.label}: the card shows ${c.text}, expected ${shown}`);
+  }
+  const imp = overview.totals.impressions;
+  assert(imp.value > 0 && overview.engagementRate.value > 0 && overview.postsPublished.value >= 2, `real values: ${JSON.stringify(overview)}`);
+  assert(imp.previous > 0 && typeof imp.changePercent === 'number', `the previous period has impressions to compare with: ${JSON.stringify(imp)}`);
+  const impCard = cards.find((c) => c.label === 'Impressions');
+  assert(impCard.change.includes(`${Math.abs(imp.changePercent).toFixed(1)}% vs previous period (${grouped(imp.previous)})`), `impressions change: ${impCard.change} (API ${JSON.stringify(imp)})`);
+
+  // The charts: a bar per bucket, each holding the API's value, some of them visible.
+  const engagement = await get(`/api/analytics/engagement?${q}&bucket=day`);
+  const charts = page.locator('[data-chart="engagement"] svg.chart');
+  await charts.first().waitFor();
+  assert((await charts.count()) === 2, 'impressions and engagements charts');
+  for (const [i, key] of [[0, 'impressions'], [1, 'engagements']]) {
+    const bars = await charts.nth(i).locator('rect.bar').evaluateAll((rs) => rs.map((r) => ({ v: r.dataset.value, h: Number(r.getAttribute('height')) })));
+    assert(bars.length === engagement.items.length, `${key}: ${bars.length} bars for ${engagement.items.length} days`);
+    bars.forEach((b, j) => assert(Number(b.v) === engagement.items[j][key], `${key} bar ${j}: ${b.v} vs ${engagement.items[j][key]}`));
+    assert(bars.some((b) => b.h > 0), `${key}: some bars are drawn`);
+  }
+  const audience = await get(`/api/analytics/audience?${q}`);
+  const followerBars = await page.locator('[data-chart="followers"] rect.bar').evaluateAll((rs) => rs.map((r) => ({ v: r.dataset.value, h: Number(r.getAttribute('height')) })));
+  assert(followerBars.length === audience.items.length && followerBars.length > 0, `a follower bar per day with a snapshot (${followerBars.length} vs ${audience.items.length})`);
+  followerBars.forEach((b, j) => assert(Number(b.v) === audience.items[j].followers && b.h > 0, `followers bar ${j}: ${JSON.stringify(b)} vs ${audience.items[j].followers}`));
+
+  // The heatmap: every cell the API measured shows its n, and no other cell shows one.
+  const best = await get(`/api/analytics/best-times?${q}`);
+  assert(best.cells.length > 0, 'best times has cells');
+  for (const c of best.cells) {
+    const td = page.locator(`table.heatmap tbody tr:nth-child(${c.dayOfWeek}) td:nth-of-type(${c.hour + 1})`);
+    const text = await td.textContent();
+    assert(text.startsWith(`${c.n} posts, lift`), `heatmap ${c.dayOfWeek}/${c.hour}: "${text}" for n=${c.n}`);
+  }
+  const filled = await page.locator('table.heatmap tbody td').evaluateAll((tds) => tds.filter((td) => td.textContent.trim() !== '').length);
+  assert(filled === best.cells.length, `${filled} heatmap cells filled for ${best.cells.length} API cells`);
+
+  // The posts table: the API's order, then sorted by publication time from the keyboard.
+  const byImpressions = await get(`/api/analytics/tweets?${q}&sort=impressions&limit=50`);
+  await page.waitForFunction((ids) => JSON.stringify([...document.querySelectorAll('table.analytics-posts tbody tr')].map((tr) => tr.dataset.id)) === JSON.stringify(ids), byImpressions.items.map((t) => t.id));
+  const published = page.getByRole('button', { name: 'Published' });
+  await published.focus();
+  await page.keyboard.press('Enter');
+  const byDate = await get(`/api/analytics/tweets?${q}&sort=date&limit=50`);
+  await page.waitForFunction((ids) => JSON.stringify([...document.querySelectorAll('table.analytics-posts tbody tr')].map((tr) => tr.dataset.id)) === JSON.stringify(ids), byDate.items.map((t) => t.id));
+  assert(JSON.stringify(byDate.items.map((t) => t.id)) !== JSON.stringify(byImpressions.items.map((t) => t.id)), 'the two sorts differ');
+  assert((await page.locator('th[aria-sort="descending"]').textContent()).startsWith('Published'), 'the sorted column says so');
+  assert(await published.evaluate((b) => b === document.activeElement), 'the header keeps the focus while the table reloads');
+  const mine = byDate.items.find((t) => t.text.startsWith(postText.slice(0, 20)));
+  assert(mine && mine.postId, `the post just published is listed: ${JSON.stringify(byDate.items.slice(0, 3))}`);
+  assert((await rowIds(page)).includes(mine.id), 'and shown');
+  return byDate;
+}
+
+/** The CSV export of the table as sorted (`byDate`): the API's CSV, byte for byte. */
+async function checkExport(page, q, s, ws, byDate) {
+  // The export: the API's CSV for the same range and sort, header row first.
+  const downloaded = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export CSV' }).click();
+  const download = await downloaded;
+  assert(/^posts-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
+  const csv = readFileSync(await download.path(), 'utf8');
+  const apiCsv = await csvOf(`/api/analytics/tweets?${q}&sort=date`, s, ws);
+  const lines = csv.split('\r\n').filter(Boolean);
+  assert(lines[0] === 'id,postId,accountId,imported,text,publishedAt,publishedLocal,impressions,likes,reposts,quotes,replies,bookmarks,urlClicks,profileClicks,engagements,engagementRate,capturedAt', `header row: ${lines[0]}`);
+  assert(csv === apiCsv, `the exported file is the API's CSV:\n${csv.slice(0, 300)}\nvs\n${apiCsv.slice(0, 300)}`);
+  assert(lines.length === byDate.items.length + 1 && lines[1].startsWith(`${byDate.items[0].id},`), `a row per post in the table's order (${lines.length - 1} rows)`);
+}
+
 // ---------------------------------------------------------------- tests
 
-test('a new user registers, connects an account, schedules a thread with an image, drags it to another slot and sees it published', async () => {
+test('a new user registers, connects an account, schedules a thread with an image, drags it to another slot, sees it published and its analytics match the API', async () => {
   const page = await newPage();
   await page.goto(`${platform.base}/login`);
   await axe(page, 'login');
@@ -133,6 +272,9 @@ test('a new user registers, connects an account, schedules a thread with an imag
   await axe(page, 'register');
   await registerInUi(page, 'Ada Planner');
 
+  // The account has a history on X from before it was connected: the first collection after
+  // connecting imports and measures it, so analytics has real values by the end.
+  await seedHistoryOnX(28);
   await connectInUi(page);
   await axe(page, 'accounts');
   await shot(page, 'accounts');
@@ -213,10 +355,15 @@ test('a new user registers, connects an account, schedules a thread with an imag
   await page.locator('.chip-published').first().waitFor();
   await axe(page, 'calendar month');
   await shot(page, 'calendar-month');
+  // Analytics: the same numbers as the API for the range the page asked for.
+  await waitForCollection(s, ws);
+  const overviewAsked = page.waitForResponse((r) => r.url().includes('/api/analytics/overview?'));
   await page.goto(`${platform.base}/analytics`);
-  await page.getByText(/Analytics unavailable|Impressions/).first().waitFor();
+  const q = new URL((await overviewAsked).url()).search.slice(1);
+  const byDate = await checkAnalytics(page, q, s, ws, first);
   await axe(page, 'analytics');
-  await shot(page, 'analytics');
+  await shot(page, 'analytics', { fullPage: true });
+  await checkExport(page, q, s, ws, byDate);
   await page.goto(`${platform.base}/team`);
   await page.getByRole('heading', { name: /Members of/ }).waitFor();
   await axe(page, 'team');
@@ -230,6 +377,140 @@ test('a new user registers, connects an account, schedules a thread with an imag
   await page.goto(`${platform.base}/accounts/${account.id}`);
   await page.getByRole('heading', { name: 'Settings for @xmp_demo' }).waitFor();
   await axe(page, 'account settings');
+  await page.context().close();
+});
+
+/** Two days ahead at 10:17 UTC: an hour or a day either way is still in the future. */
+function twoDaysAhead() {
+  const d = new Date(Date.now() + 2 * DAY_MS);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 10, 17);
+}
+const utcSlot = (ms) => new Date(ms).toISOString().slice(0, 13);
+const focusedPost = (page) => page.evaluate(() => document.activeElement?.closest('.chip')?.getAttribute('data-post-id') ?? null);
+
+test('a post is moved on the calendar with the keyboard alone, and Enter on it opens it for editing', async () => {
+  const page = await newPage();
+  await registerInUi(page, 'Kim Keyboard');
+  await connectInUi(page);
+  const { s, ws } = await session(page);
+  const accountId = (await apiCall('GET', '/api/accounts', undefined, s.accessToken, ws)).items[0].id;
+  const at = twoDaysAhead();
+  const text = `Moved with the keys ${unique()}`;
+  const post = await apiCall('POST', '/api/tweets', { content: text, accountId, scheduledAt: new Date(at).toISOString() }, s.accessToken, ws);
+  await page.goto(`${platform.base}/calendar?tz=UTC&date=${new Date(at).toISOString().slice(0, 10)}`);
+  await page.locator(`.chip[data-post-id="${post.id}"]`).waitFor();
+
+  // Tab through the page to the post.
+  for (let i = 0; i < 60 && (await focusedPost(page)) !== post.id; i++) await page.keyboard.press('Tab');
+  assert((await focusedPost(page)) === post.id, 'Tab reaches the post on the calendar');
+  const help = await page.evaluate(() => document.getElementById(document.activeElement.getAttribute('aria-describedby'))?.textContent ?? '');
+  assert(help.includes('press Space'), `the post tells how to move it: ${help}`);
+
+  // Space picks it up, two hours later and a day earlier (later if it is the week's Monday), Enter drops it.
+  const live = page.getByTestId('calendar-live');
+  await page.keyboard.press('Space');
+  await live.filter({ hasText: /^Picked up the post at/ }).waitFor();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  const monday = new Date(at).getUTCDay() === 1;
+  await page.keyboard.press(monday ? 'ArrowRight' : 'ArrowLeft');
+  const target = at + 2 * 3_600_000 + (monday ? DAY_MS : -DAY_MS);
+  await page.locator(`td.drop[data-slot="${utcSlot(target)}"]`).waitFor();
+  const label = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(target));
+  await live.filter({ hasText: label }).waitFor();
+  await axe(page, 'calendar while moving a post with the keyboard');
+  await shot(page, 'calendar-keyboard-move', { keepFocus: true });
+  await page.keyboard.press('Enter');
+  await page.getByText(/^Moved to/).waitFor();
+  const moved = await apiCall('GET', `/api/tweets/${post.id}`, undefined, s.accessToken, ws);
+  assert(Date.parse(moved.scheduledAt) === target, `rescheduled to ${moved.scheduledAt}, expected ${new Date(target).toISOString()}`);
+  assert(moved.history.some((h) => h.kind === 'rescheduled'), `history records the move: ${JSON.stringify(moved.history)}`);
+  await page.locator(`td[data-slot="${utcSlot(target)}"] .chip[data-post-id="${post.id}"]`).waitFor();
+  await page.waitForFunction((id) => document.activeElement?.closest('.chip')?.getAttribute('data-post-id') === id, post.id);
+
+  // Escape puts it back where it was, and an edge of the week is announced, not crossed.
+  await page.keyboard.press('Space');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Escape');
+  await live.filter({ hasText: /^Move cancelled/ }).waitFor();
+  await page.keyboard.press('Space');
+  for (let i = 0; i < 7; i++) await page.keyboard.press(monday ? 'ArrowLeft' : 'ArrowRight');
+  await live.filter({ hasText: /^The week shown ends here/ }).waitFor();
+  await page.keyboard.press('Escape');
+  const kept = await apiCall('GET', `/api/tweets/${post.id}`, undefined, s.accessToken, ws);
+  assert(Date.parse(kept.scheduledAt) === target && kept.history.filter((h) => h.kind === 'rescheduled').length === 1, `cancelled moves change nothing: ${kept.scheduledAt}`);
+
+  // Enter on the post opens it for editing.
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`**/compose?edit=${post.id}`);
+  await page.getByRole('heading', { name: 'Edit post' }).waitFor();
+  assert((await page.getByLabel('Post text').inputValue()) === text, 'the editor holds the post');
+  await page.context().close();
+});
+
+test('clicking a post on the calendar opens it for editing, and clicking an empty slot starts a post at that time', async () => {
+  const page = await newPage();
+  await registerInUi(page, 'Cleo Click');
+  await connectInUi(page);
+  const { s, ws } = await session(page);
+  const account = (await apiCall('GET', '/api/accounts', undefined, s.accessToken, ws)).items[0];
+  const at = twoDaysAhead();
+  const post = await apiCall('POST', '/api/tweets', { content: `Before the edit ${unique()}`, accountId: account.id, scheduledAt: new Date(at).toISOString() }, s.accessToken, ws);
+  const calendar = `${platform.base}/calendar?tz=UTC&date=${new Date(at).toISOString().slice(0, 10)}`;
+  await page.goto(calendar);
+  await page.locator(`.chip[data-post-id="${post.id}"]`).click();
+  await page.waitForURL(`**/compose?edit=${post.id}`);
+  await page.getByRole('heading', { name: 'Edit post' }).waitFor();
+  const edited = `After the edit ${unique()}`;
+  await page.getByLabel('Post text').fill(edited);
+  await page.getByRole('button', { name: 'Save and schedule' }).click();
+  await page.waitForURL('**/calendar?date=*');
+  const after = await apiCall('GET', `/api/tweets/${post.id}`, undefined, s.accessToken, ws);
+  assert(after.content === edited, `the API has the new text: ${after.content}`);
+  assert(Date.parse(after.scheduledAt) === at, `and the same time: ${after.scheduledAt}`);
+  await page.locator(`.chip[data-post-id="${post.id}"]`, { hasText: edited }).waitFor();
+
+  // An empty slot, five hours after the post, starts a new post at that hour.
+  await page.goto(calendar);
+  const slotMs = Math.floor(at / 3_600_000) * 3_600_000 + 5 * 3_600_000;
+  const slot = page.locator(`td[data-slot="${utcSlot(slotMs)}"]`);
+  assert((await slot.locator('.chip').count()) === 0, 'the slot is empty');
+  await slot.click();
+  await page.waitForURL('**/compose?at=*');
+  await page.getByRole('heading', { name: 'Compose' }).waitFor();
+  const zone = account.timezone;
+  const local = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).formatToParts(new Date(slotMs)).map((p) => [p.type, p.value]));
+  const dateInput = page.getByLabel(`Date (${zone})`);
+  await page.waitForFunction(([want]) => document.getElementById('compose-date')?.value === want, [`${local.year}-${local.month}-${local.day}`]);
+  assert((await page.getByLabel(`Time (${zone})`).inputValue()) === `${local.hour}:${local.minute}`, `the time is the slot's in ${zone}`);
+  assert((await dateInput.inputValue()) === `${local.year}-${local.month}-${local.day}`, 'and the date');
+  await axe(page, 'compose from an empty calendar slot');
+  const text = `Started from a slot ${unique()}`;
+  await page.getByLabel('Post text').fill(text);
+  await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+  await page.waitForURL('**/calendar?date=*');
+  const created = (await apiCall('GET', '/api/tweets?status=scheduled', undefined, s.accessToken, ws)).items.find((p) => p.content === text);
+  assert(created && Date.parse(created.scheduledAt) === slotMs, `scheduled at the slot: ${created?.scheduledAt}, expected ${new Date(slotMs).toISOString()}`);
+  await page.context().close();
+});
+
+test('the analytics page says when it cannot load, Try again recovers, and an account without history is an honest empty page', async () => {
+  const page = await newPage();
+  await registerInUi(page, 'Nia Nodata');
+  await page.route(
+    '**/api/analytics/overview?*',
+    (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ success: false, error: { type: 'SERVICE_UNAVAILABLE', code: 'SYS_001', message: 'The service is unavailable. Try again shortly.' } }) }),
+    { times: 1 },
+  );
+  await page.goto(`${platform.base}/analytics`);
+  await page.getByRole('alert').filter({ hasText: 'Analytics could not be loaded' }).waitFor();
+  await axe(page, 'analytics when the API fails');
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await page.locator('.metric data').first().waitFor();
+  await page.getByText('No impressions in this range yet.').waitFor();
+  await page.getByText('No published posts in this range.').waitFor();
+  assert((await page.locator('.metric data').first().getAttribute('value')) === '0', 'no impressions is 0, not a dash');
+  await axe(page, 'analytics with no data');
   await page.context().close();
 });
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../api';
 import { navigate, useLocation } from '../router';
 import { can, useApp } from '../state';
@@ -18,7 +18,8 @@ import {
   toLocal,
   type LocalDate,
 } from '../tz';
-import { Alert, Loading, zoneOptions } from '../ui';
+import { newPostAt, step, MONTH_DEFAULT_HOUR, type GridPos } from '../move';
+import { Alert, formatInstant, Loading, zoneOptions } from '../ui';
 
 const DAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -53,6 +54,10 @@ export function CalendarPage() {
   const [posts, setPosts] = useState<any[] | null>(null);
   const [error, setError] = useState('');
   const [version, setVersion] = useState(0);
+  // The post being moved with the keyboard, where it would go, and what to announce.
+  const [moving, setMoving] = useState<{ id: string; pos: GridPos } | null>(null);
+  const [said, setSaid] = useState('');
+  const refocus = useRef<string | null>(null);
 
   const days: LocalDate[] = view === 'week' ? Array.from({ length: 7 }, (_, i) => addDays(startOfWeek(anchor), i)) : monthGrid(anchor.year, anchor.month);
   const rangeFrom = fromLocal(days[0], 0, 0, zone);
@@ -66,6 +71,17 @@ export function CalendarPage() {
       .then((items) => setPosts(items.filter((p) => p.status !== 'cancelled')))
       .catch((e) => setError(e.message));
   }, [rangeFrom, rangeTo, version, state.workspace?.id]);
+
+  // After a keyboard move the chip is drawn in its new cell: give it the focus back.
+  useEffect(() => {
+    const id = refocus.current;
+    if (!id || !posts) return;
+    const link = document.querySelector<HTMLElement>(`.chip[data-post-id="${id}"] a`);
+    if (link) {
+      refocus.current = null;
+      link.focus();
+    }
+  }, [posts]);
 
   // Refresh while posts are due, so that publishing shows up without a reload.
   useEffect(() => {
@@ -89,12 +105,80 @@ export function CalendarPage() {
     try {
       const p = await api.api('GET', `/api/tweets/${id}`);
       await api.api('PUT', `/api/tweets/${id}`, bodyFor(p, rfc3339InZone(ms, zone)));
-      state.notify(`Moved to ${new Date(ms).toLocaleString([], { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit' })} (${zone})`);
+      state.notify(`Moved to ${formatInstant(new Date(ms).toISOString(), zone)} (${zone})`);
     } catch (e) {
       state.notify(e instanceof Error ? e.message : 'Could not move the post', 'error');
     }
     setVersion((v) => v + 1);
   }
+
+  // The keyboard alternative to dragging: Space picks a post up, the arrow keys choose the
+  // slot (announced, and outlined on the grid), Enter or Space drops it, Escape puts it back.
+  const instantAt = (pos: GridPos) => fromLocal(days[pos.index], pos.hour, pos.minute, zone);
+  const describe = (pos: GridPos) => `${formatInstant(new Date(instantAt(pos)).toISOString(), zone)}${instantAt(pos) <= Date.now() ? ', in the past' : ''}`;
+  function moveKey(p: any, e: KeyboardEvent) {
+    if (!moving || moving.id !== p.id) {
+      if (e.key !== ' ' || !editor || !movable(p)) return;
+      const ms = instantOf(p);
+      const l = ms === null ? null : toLocal(ms, zone);
+      const index = l ? days.findIndex((d) => sameDate(d, l)) : -1;
+      if (!l || index < 0) return;
+      e.preventDefault();
+      const pos = { index, hour: l.hour, minute: l.minute };
+      setMoving({ id: p.id, pos });
+      setSaid(`Picked up the post at ${describe(pos)}. Arrow keys choose another ${view === 'week' ? 'hour or day' : 'day'}, Enter drops it there, Escape puts it back.`);
+      return;
+    }
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      setMoving(null);
+      setSaid('Move cancelled: the post stays where it was.');
+      return;
+    }
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      const ms = instantAt(moving.pos);
+      if (ms <= Date.now()) {
+        setSaid(`${describe(moving.pos)} is in the past: choose a later slot, or Escape to cancel.`);
+        return;
+      }
+      setMoving(null);
+      const original = instantOf(p);
+      if (original !== null && Math.abs(original - ms) < 60_000) {
+        setSaid('Dropped where it was: nothing changed.');
+        return;
+      }
+      setSaid(`Dropped at ${describe(moving.pos)}.`);
+      refocus.current = p.id;
+      void reschedule(p.id, ms);
+      return;
+    }
+    const next = step(moving.pos, e.key, view, days.length);
+    if (!next) return;
+    e.preventDefault();
+    if ('edge' in next) {
+      setSaid(`The ${view === 'week' ? 'week' : 'month'} shown ends here: the post stays at ${describe(moving.pos)}.`);
+      return;
+    }
+    setMoving({ id: p.id, pos: next.pos });
+    setSaid(`${describe(next.pos)}.`);
+  }
+  const moveProps: MoveProps = {
+    moving: moving?.id ?? null,
+    target: moving ? (view === 'week' ? `${dateKey(days[moving.pos.index])}T${String(moving.pos.hour).padStart(2, '0')}` : dateKey(days[moving.pos.index])) : null,
+    targetTime: moving ? timeLabel(instantAt(moving.pos), zone) : null,
+    onKey: moveKey,
+    onBlur: (p) => {
+      if (moving?.id === p.id) {
+        setMoving(null);
+        setSaid('Move cancelled: the post stays where it was.');
+      }
+    },
+    onNew: (start, end) => {
+      const at = newPostAt(start, end, Date.now());
+      if (at !== null) navigate(`/compose?at=${encodeURIComponent(new Date(at).toISOString())}`);
+    },
+  };
 
   async function retry(p: any) {
     try {
@@ -150,6 +234,14 @@ export function CalendarPage() {
           ))}
         </select>
       </div>
+      {editor && (
+        <p class="hint" id="calendar-keys">
+          Drag a post to another slot to reschedule it, or focus it and press Space, choose the slot with the arrow keys and press Enter. Enter on a post opens it for editing; click an empty slot to start a post there.
+        </p>
+      )}
+      <p class="visually-hidden" aria-live="assertive" data-testid="calendar-live">
+        {said}
+      </p>
       {error && <Alert>{error}</Alert>}
       {failed.length > 0 && (
         <Alert>
@@ -159,9 +251,9 @@ export function CalendarPage() {
       {!posts ? (
         <Loading what="the calendar" />
       ) : view === 'week' ? (
-        <WeekView days={days} zone={zone} posts={posts} editor={editor} today={today} onMove={reschedule} onRetry={retry} />
+        <WeekView days={days} zone={zone} posts={posts} editor={editor} today={today} onMove={reschedule} onRetry={retry} move={moveProps} />
       ) : (
-        <MonthView days={days} month={anchor.month} zone={zone} posts={posts} editor={editor} today={today} onMove={reschedule} onRetry={retry} />
+        <MonthView days={days} month={anchor.month} zone={zone} posts={posts} editor={editor} today={today} onMove={reschedule} onRetry={retry} move={moveProps} />
       )}
     </section>
   );
@@ -175,17 +267,31 @@ interface ViewProps {
   today: LocalDate;
   onMove: (id: string, ms: number) => void;
   onRetry: (p: any) => void;
+  move: MoveProps;
+}
+
+/** The keyboard move and new posts from empty slots, as the views need them. */
+interface MoveProps {
+  /** The post being moved, and the cell it would go to (`data-slot` or `data-day`). */
+  moving: string | null;
+  target: string | null;
+  /** `HH:MM` of the slot the post would go to, drawn there as a placeholder. */
+  targetTime: string | null;
+  onKey: (p: any, e: KeyboardEvent) => void;
+  onBlur: (p: any) => void;
+  /** A click on the empty part of a cell spanning [start, end). */
+  onNew: (start: number, end: number) => void;
 }
 
 const movable = (p: any) => p.status === 'scheduled' || p.status === 'draft';
 
-function Chip({ p, zone, editor, onRetry }: { p: any; zone: string; editor: boolean; onRetry: (p: any) => void }) {
+function Chip({ p, zone, editor, onRetry, move }: { p: any; zone: string; editor: boolean; onRetry: (p: any) => void; move: MoveProps }) {
   const ms = instantOf(p);
   const canDrag = editor && movable(p);
   const href = editor && movable(p) ? `/compose?edit=${p.id}` : `/posts/${p.id}`;
   return (
     <div
-      class={`chip chip-${p.status}`}
+      class={`chip chip-${p.status}${move.moving === p.id ? ' lifted' : ''}`}
       draggable={canDrag}
       data-post-id={p.id}
       onDragStart={(e) => {
@@ -194,7 +300,13 @@ function Chip({ p, zone, editor, onRetry }: { p: any; zone: string; editor: bool
         if (e.dataTransfer) e.dataTransfer.effectAllowed = 'move';
       }}
     >
-      <a href={href} title={p.content}>
+      <a
+        href={href}
+        title={p.content}
+        aria-describedby={canDrag ? 'calendar-keys' : undefined}
+        onKeyDown={canDrag ? (e) => move.onKey(p, e) : undefined}
+        onBlur={canDrag ? () => move.onBlur(p) : undefined}
+      >
         <span class="chip-time">{ms ? timeLabel(ms, zone) : ''}</span> <span class="chip-account">@{p.account?.username ?? '?'}</span> <span class="chip-text">{p.content}</span>
         <span class="visually-hidden">, {p.status}</span>
       </a>
@@ -208,6 +320,15 @@ function Chip({ p, zone, editor, onRetry }: { p: any; zone: string; editor: bool
           )}
         </div>
       )}
+    </div>
+  );
+}
+
+/** Where a post moved with the keyboard would land (the live region says it in words). */
+function Ghost({ time }: { time: string | null }) {
+  return (
+    <div class="ghost" aria-hidden="true">
+      → {time}
     </div>
   );
 }
@@ -229,7 +350,19 @@ function dropHandlers(editor: boolean, onDrop: (id: string) => void) {
   };
 }
 
-function WeekView({ days, zone, posts, editor, today, onMove, onRetry }: ViewProps) {
+/** A click on a cell outside its posts starts a new post there (editors; a pointer shortcut
+ * for the New post button). */
+function newPostClick(editor: boolean, move: MoveProps, start: number, end: number) {
+  if (!editor || end <= Date.now()) return {};
+  return {
+    onClick: (e: MouseEvent) => {
+      if ((e.target as HTMLElement).closest('.chip')) return;
+      move.onNew(start, end);
+    },
+  };
+}
+
+function WeekView({ days, zone, posts, editor, today, onMove, onRetry, move }: ViewProps) {
   const weekStart = days[0];
   const cells = new Map<string, any[]>();
   for (const p of posts) {
@@ -266,13 +399,26 @@ function WeekView({ days, zone, posts, editor, today, onMove, onRetry }: ViewPro
               <th scope="row" class="hour-col">
                 {String(hour).padStart(2, '0')}:00
               </th>
-              {days.map((d, day) => (
-                <td key={day} class="slot" data-slot={`${dateKey(d)}T${String(hour).padStart(2, '0')}`} {...dropHandlers(editor, (id) => onMove(id, fromLocal(d, hour, minuteOf(id), zone)))}>
-                  {(cells.get(`${day}-${hour}`) ?? []).map((p) => (
-                    <Chip key={p.id} p={p} zone={zone} editor={editor} onRetry={onRetry} />
-                  ))}
-                </td>
-              ))}
+              {days.map((d, day) => {
+                const key = `${dateKey(d)}T${String(hour).padStart(2, '0')}`;
+                const start = fromLocal(d, hour, 0, zone);
+                const end = hour === 23 ? fromLocal(addDays(d, 1), 0, 0, zone) : fromLocal(d, hour + 1, 0, zone);
+                const open = editor && end > Date.now();
+                return (
+                  <td
+                    key={day}
+                    class={`slot${open ? ' open' : ''}${move.target === key ? ' drop' : ''}`}
+                    data-slot={key}
+                    {...dropHandlers(editor, (id) => onMove(id, fromLocal(d, hour, minuteOf(id), zone)))}
+                    {...newPostClick(editor, move, start, end)}
+                  >
+                    {move.target === key && <Ghost time={move.targetTime} />}
+                    {(cells.get(`${day}-${hour}`) ?? []).map((p) => (
+                      <Chip key={p.id} p={p} zone={zone} editor={editor} onRetry={onRetry} move={move} />
+                    ))}
+                  </td>
+                );
+              })}
             </tr>
           ))}
         </tbody>
@@ -281,7 +427,7 @@ function WeekView({ days, zone, posts, editor, today, onMove, onRetry }: ViewPro
   );
 }
 
-function MonthView({ days, month, zone, posts, editor, today, onMove, onRetry }: ViewProps & { month: number }) {
+function MonthView({ days, month, zone, posts, editor, today, onMove, onRetry, move }: ViewProps & { month: number }) {
   const byDay = new Map<string, any[]>();
   for (const p of posts) {
     const ms = instantOf(p);
@@ -311,14 +457,25 @@ function MonthView({ days, month, zone, posts, editor, today, onMove, onRetry }:
         <tbody>
           {Array.from({ length: 6 }, (_, w) => (
             <tr key={w}>
-              {days.slice(w * 7, w * 7 + 7).map((d) => (
-                <td key={dateKey(d)} class={`day${d.month !== month ? ' other' : ''}${sameDate(d, today) ? ' today' : ''}`} data-day={dateKey(d)} {...dropHandlers(editor, (id) => keepTime(id, d))}>
-                  <span class="day-number">{d.day}</span>
-                  {(byDay.get(dateKey(d)) ?? []).map((p) => (
-                    <Chip key={p.id} p={p} zone={zone} editor={editor} onRetry={onRetry} />
-                  ))}
-                </td>
-              ))}
+              {days.slice(w * 7, w * 7 + 7).map((d) => {
+                const end = fromLocal(addDays(d, 1), 0, 0, zone);
+                const open = editor && end > Date.now();
+                return (
+                  <td
+                    key={dateKey(d)}
+                    class={`day${d.month !== month ? ' other' : ''}${sameDate(d, today) ? ' today' : ''}${open ? ' open' : ''}${move.target === dateKey(d) ? ' drop' : ''}`}
+                    data-day={dateKey(d)}
+                    {...dropHandlers(editor, (id) => keepTime(id, d))}
+                    {...newPostClick(editor, move, fromLocal(d, MONTH_DEFAULT_HOUR, 0, zone), end)}
+                  >
+                    <span class="day-number">{d.day}</span>
+                    {move.target === dateKey(d) && <Ghost time={move.targetTime} />}
+                    {(byDay.get(dateKey(d)) ?? []).map((p) => (
+                      <Chip key={p.id} p={p} zone={zone} editor={editor} onRetry={onRetry} move={move} />
+                    ))}
+                  </td>
+                );
+              })}
             </tr>
           ))}
         </tbody>
