@@ -524,6 +524,72 @@ async fn settings_are_validated_all_together_and_applied_only_when_all_are_valid
 }
 
 #[tokio::test]
+async fn a_settings_change_answers_the_account_as_reading_it_does_including_active() {
+    // Arrange (found by the contract run: the answer to PATCH lacked `active`)
+    let t = AccountsTest::start().await;
+    let id = t.connected(ME).await["id"].as_str().unwrap().to_string();
+    let path = format!("/api/accounts/{id}");
+    t.call(Method::POST, &format!("{path}/switch"), &t.token, None)
+        .await;
+
+    // Act
+    let patched = t
+        .call(
+            Method::PATCH,
+            &path,
+            &t.token,
+            Some(&json!({ "label": "Brand" })),
+        )
+        .await;
+    let read = t.account(&id).await;
+
+    // Assert
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(patched.json()["data"], read);
+    assert_eq!(read["active"], true);
+}
+
+#[tokio::test]
+async fn an_integer_setting_may_be_written_with_a_zero_fraction_as_json_allows() {
+    // Arrange (found by the contract run: `20.0` was a 422 although JSON and the document
+    // do not tell it from `20`)
+    let t = AccountsTest::start().await;
+    let path = format!(
+        "/api/accounts/{}",
+        t.connected(ME).await["id"].as_str().unwrap()
+    );
+    let cases = [
+        (json!(20.0), Some(20), "a zero fraction"),
+        (json!(2e1), Some(20), "exponent notation"),
+        (json!(20.5), None, "a fraction"),
+        (json!("20"), None, "a string"),
+    ];
+
+    for (cap, expected, why) in cases {
+        // Act
+        let resp = t
+            .call(
+                Method::PATCH,
+                &path,
+                &t.token,
+                Some(&json!({ "dailyPostCap": cap })),
+            )
+            .await;
+
+        // Assert
+        match expected {
+            Some(n) => {
+                assert_eq!(resp.status, 200, "{why}: {}", resp.text);
+                assert_eq!(resp.json()["data"]["dailyPostCap"], n, "{why}");
+            }
+            None => {
+                assert_error_envelope(&resp, 422, "VALIDATION_ERROR");
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn pagination_walks_every_account_once_and_filters_by_status() {
     // Arrange
     let t = AccountsTest::start().await;

@@ -168,3 +168,19 @@ async fn the_audit_log_filters_and_pages_without_repeats_while_rows_are_added() 
     let bad = app.auth_get("/api/audit?since=yesterday", &token).await;
     crate::helpers::assert_error_envelope(&bad, 422, "VALIDATION_ERROR");
 }
+
+#[tokio::test]
+async fn a_filter_with_the_nul_character_is_refused_with_422_not_a_server_error() {
+    // Arrange (found by the contract run: PostgreSQL refuses U+0000 in a text parameter, which
+    // was a 500 wherever a query parameter reaches SQL as text)
+    let app = Setup::app().spawn().await;
+    let data = app.register("ann@example.com", "Ann").await;
+    let token = data["accessToken"].as_str().unwrap();
+
+    // Act
+    let resp = app.auth_get("/api/audit?action=a%00b", token).await;
+
+    // Assert
+    let err = crate::helpers::assert_error_envelope(&resp, 422, "VALIDATION_ERROR");
+    assert_eq!(err["code"], "VAL_010", "{err}");
+}

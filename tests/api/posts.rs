@@ -293,6 +293,43 @@ async fn polls_quotes_replies_and_schedules_are_checked_and_every_error_is_repor
 }
 
 #[tokio::test]
+async fn a_poll_duration_may_be_written_with_a_zero_fraction_as_json_allows() {
+    // Arrange (found by the contract run: `60.0` was a 422 VAL_003)
+    let p = PostsTest::start().await;
+    let body = json!({ "content": "Which?", "accountId": p.account,
+                       "poll": { "options": ["a", "b"], "durationMinutes": 60.0 } });
+
+    // Act
+    let resp = p.post(&body).await;
+
+    // Assert
+    assert_eq!(resp.status, 201, "{}", resp.text);
+    assert_eq!(
+        p.get(resp.json()["data"]["id"].as_str().unwrap())
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn text_with_the_nul_character_is_refused_with_422_and_nothing_is_stored() {
+    // Arrange (found by the contract run: PostgreSQL refuses U+0000 in text, which was a 500)
+    let p = PostsTest::start().await;
+    let before = p.posts_count().await;
+
+    // Act
+    let resp = p
+        .post(&json!({ "content": "a\u{0}b", "accountId": p.account }))
+        .await;
+
+    // Assert
+    let err = assert_error_envelope(&resp, 422, "VALIDATION_ERROR");
+    assert_eq!(err["code"], "VAL_010", "{err}");
+    assert_eq!(p.posts_count().await, before);
+}
+
+#[tokio::test]
 async fn the_same_text_on_the_same_account_within_24_hours_is_a_conflict_unless_allowed() {
     // Arrange
     let p = PostsTest::start().await;

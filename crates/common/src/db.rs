@@ -227,7 +227,8 @@ impl Row<'_> {
 }
 
 /// Maps a Postgres error by meaning. SQLSTATE classes: 23505 unique, 23503 foreign key,
-/// 08 connection, 57P0x shutdown, 53 resources, 40001/40P01 serialization/deadlock.
+/// 08 connection, 57P0x shutdown, 53 resources, 40001/40P01 serialization/deadlock, 22021/22P05
+/// a U+0000 in text.
 pub fn map_error(e: pg4::PgError) -> AppError {
     match &e {
         pg4::PgError::ConnectionFailed(msg) => {
@@ -248,6 +249,15 @@ fn map_sqlstate(code: &str, e: &pg4::PgError) -> AppError {
         "23505" => AppError::conflict("The resource already exists").with_cause(format!("{e:?}")),
         "23503" => AppError::conflict("A referenced resource does not exist or is still in use")
             .with_cause(format!("{e:?}")),
+        // PostgreSQL text (and jsonb) cannot hold U+0000. A Rust `String` is always valid UTF-8,
+        // so "invalid byte sequence" (22021) and "unsupported Unicode escape" (22P05) can only
+        // come from a NUL character the client sent, in any parameter of any query.
+        "22021" | "22P05" => AppError::new(
+            ErrorKind::Validation,
+            "VAL_010",
+            "Text must not contain the character U+0000",
+        )
+        .with_cause(format!("{e:?}")),
         "40001" | "40P01" => AppError::new(ErrorKind::ServiceUnavailable, "DB_002", "")
             .with_cause(format!("{e:?}"))
             .with_retry_after(1),
@@ -309,6 +319,8 @@ mod tests {
             (db_error("08006"), 503, "connection failure"),
             (db_error("57P01"), 503, "admin shutdown"),
             (db_error("40001"), 503, "serialization failure"),
+            (db_error("22021"), 422, "U+0000 in a text parameter"),
+            (db_error("22P05"), 422, "U+0000 in a jsonb parameter"),
             (db_error("42601"), 500, "syntax error is our bug"),
             (
                 pg4::PgError::QueryFailed(pg4::QueryError::Text(

@@ -1,7 +1,9 @@
 //! `serde_json::Value` access that cannot panic: indexing a `Value` mutably panics when it is
 //! not an object, and production code denies indexing altogether (clippy).
 
-use serde_json::Value;
+use serde::de::{Error, Unexpected};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Number, Value};
 
 static NULL: Value = Value::Null;
 
@@ -17,10 +19,57 @@ pub fn set(target: &mut Value, key: &str, value: Value) {
     }
 }
 
+/// An integer as JSON and the API document define one: any number without a fractional part,
+/// so `60.0` and `6e1` are 60. serde's `i64` refuses them although JSON does not tell them from
+/// `60`. For request fields: `#[serde(deserialize_with = "crate::json::integer")]`.
+pub fn integer<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Integer::deserialize(d).map(|i| i.0)
+}
+
+/// [`integer`] as a type, for fields that wrap it (`Option<Option<Integer>>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Integer(pub i64);
+
+impl<'de> Deserialize<'de> for Integer {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // 2^63: every f64 below it in magnitude converts to i64 without loss of range.
+        const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+        let n = Number::deserialize(d)?;
+        n.as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && (-LIMIT..LIMIT).contains(f))
+                    .map(|f| f as i64)
+            })
+            .map(Integer)
+            .ok_or_else(|| {
+                D::Error::invalid_value(Unexpected::Other(&n.to_string()), &"an integer")
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn integers_are_numbers_without_a_fractional_part_whatever_their_notation() {
+        let cases = [
+            (json!(60), Some(60), "an integer"),
+            (json!(60.0), Some(60), "an integral float"),
+            (json!(-5.0), Some(-5), "a negative integral float"),
+            (json!(6e1), Some(60), "exponent notation"),
+            (json!(60.5), None, "a fraction"),
+            (json!(1e19), None, "beyond i64"),
+            (json!(u64::MAX), None, "a u64 beyond i64"),
+            (json!("60"), None, "a string"),
+        ];
+        for (value, expected, why) in cases {
+            let got = Integer::deserialize(&value).ok().map(|i| i.0);
+            assert_eq!(got, expected, "{why}");
+        }
+    }
 
     #[test]
     fn fields_read_like_indexing_and_setting_never_panics() {

@@ -307,10 +307,16 @@ pub fn get(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let ws = caller.acting_workspace()?;
     let id = store::path_id(ctx.param("id"))?;
     let account = store::get(&env.db, ws, id)?;
+    Ok(Reply::ok(detail(env, ws, caller, &account)?))
+}
+
+/// An account as `GET` and `PATCH /api/accounts/:id` answer it: with `active`, whether it is
+/// the caller's active account.
+fn detail(env: &Env, ws: Uuid, caller: &Caller, account: &Account) -> Result<Value, AppError> {
     let mut data = account.to_json();
-    let active = store::active(&env.db, ws, caller.user.id)? == Some(id);
+    let active = store::active(&env.db, ws, caller.user.id)? == Some(account.id);
     crate::json::set(&mut data, "active", json!(active));
-    Ok(Reply::ok(data))
+    Ok(data)
 }
 
 /// `PATCH` body. `label` and `dailyPostCap` may be `null` to clear them.
@@ -322,7 +328,7 @@ pub struct PatchBody {
     timezone: Option<String>,
     posting_slots: Option<Vec<SlotInput>>,
     paused: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "present_integer")]
     daily_post_cap: Option<Option<i64>>,
 }
 
@@ -331,6 +337,13 @@ fn present<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
+}
+
+/// [`present`] for an integer written in any JSON notation (`60` or `60.0`).
+fn present_integer<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<crate::json::Integer>::deserialize(d).map(|i| Some(i.map(|i| i.0)))
 }
 
 pub fn update(env: &Env, ctx: &Ctx, caller: &Caller, body: PatchBody) -> Result<Reply, AppError> {
@@ -400,7 +413,7 @@ pub fn update(env: &Env, ctx: &Ctx, caller: &Caller, body: PatchBody) -> Result<
                 json!({ "changed": changed, "statusBefore": before, "status": account.status }),
             ),
     )?;
-    Ok(Reply::ok(account.to_json()))
+    Ok(Reply::ok(detail(env, ws, caller, &account)?))
 }
 
 /// `DELETE /api/accounts/:id[?force=true]`: revokes the tokens at X, then deletes. Refused

@@ -53,6 +53,7 @@ pub struct PostRequest {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PollRequest {
     pub options: Vec<String>,
+    #[serde(deserialize_with = "crate::json::integer")]
     pub duration_minutes: i64,
 }
 
