@@ -195,6 +195,37 @@ mod tests {
         }
     }
 
+    /// The API document states the list as a pattern that matches each common password in any
+    /// case (`NewPassword`'s `not.pattern`), so that clients and the contract run know what the
+    /// policy refuses: each character becomes the class of every character that lowercases to it.
+    #[test]
+    fn the_api_document_refuses_exactly_the_common_passwords() {
+        let used: std::collections::BTreeSet<char> =
+            COMMON.iter().flat_map(|p| p.chars()).collect();
+        let mut variants: std::collections::BTreeMap<char, String> = Default::default();
+        for v in (0..=char::MAX as u32).filter_map(char::from_u32) {
+            let mut lower = v.to_lowercase();
+            if let (Some(l), None) = (lower.next(), lower.next()) {
+                if used.contains(&l) {
+                    variants.entry(l).or_default().push(v);
+                }
+            }
+        }
+        let class = |c: char| match variants[&c].as_str() {
+            one if one.len() == 1 && c.is_ascii_alphanumeric() => one.to_string(),
+            many => format!("[{many}]"),
+        };
+        let alternatives: Vec<String> = COMMON
+            .iter()
+            .map(|p| p.chars().map(class).collect())
+            .collect();
+        let expected = format!("^(?:{})$", alternatives.join("|"));
+
+        let doc: serde_json::Value = serde_json::from_str(crate::openapi::DOCUMENT).unwrap();
+        let pattern = doc.pointer("/components/schemas/NewPassword/not/pattern");
+        assert_eq!(pattern.and_then(|p| p.as_str()), Some(expected.as_str()));
+    }
+
     #[test]
     fn hashes_verify_and_the_dummy_hash_never_matches() {
         let pw = Password::parse("correct horse battery").unwrap();
