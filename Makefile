@@ -19,7 +19,7 @@ WEB_APP := components/web/app
 # does not serve. `npm install` with the lockfile installs exactly its versions and skips it.
 NPM_CI := npm install --prefer-offline --no-audit --no-fund
 
-.PHONY: build components native run test test-spin lint fmt bench clean web-deps web-test
+.PHONY: build components native run test test-spin contract lint fmt bench clean web-deps web-test
 
 build: components native
 
@@ -50,14 +50,22 @@ web-test: web-deps native
 run: build
 	@scripts/run.sh "$(LISTEN)" "$(XSIM_LISTEN)"
 
-# Every test: lint gate, the deployment files' check (deploy/check.sh), unit tests, and the
-# integration suite on real PostgreSQL and Redis.
+# Every test: lint gate, the deployment files' check (deploy/check.sh), unit tests, the
+# integration suite on real PostgreSQL and Redis, the API contract run (schemathesis against
+# the running platform, scripts/contract.sh) and the web app's tests.
 test: lint
 	deploy/check.sh
 	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES) -p probe
 	$(CARGO) build --target $(WASM_TARGET) --profile release-small $(SMALL_PACKAGES)
 	$(CARGO) test --workspace --exclude system --exclude web --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude analytics --exclude probe
+	$(MAKE) native
+	scripts/contract.sh
 	$(MAKE) web-test
+
+# The API contract run alone: every operation of crates/common/openapi.json against xmp + xsim
+# (MAX_EXAMPLES, SEED: see scripts/contract.sh).
+contract: components native
+	scripts/contract.sh
 
 # The integration suite against a real Spin (`SPIN_BIN=/path/to/spin make test-spin`), with the
 # trigger-cron plugin 0.3.0 installed; tests about xmp itself (named xmp_...) return at once.
