@@ -11,7 +11,8 @@ that moved the user's default workspace the default is put back.
 `positive_data_acceptance` fails when the API refuses a request that the document allows. The
 document states every rule JSON Schema can express (lengths, patterns, formats, enums, required
 fields, bounds, exclusive fields). What it cannot express it states in prose, and those refusals,
-and only those, are accepted here (`INEXPRESSIBLE`): a 422 whose every reason is one of them.
+and only those, are accepted here (`INEXPRESSIBLE`): a 4xx refusal whose every reason is one of
+them. contract.sh lists what was accepted, by rule, at the end of the run.
 """
 
 import json
