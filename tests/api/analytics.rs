@@ -782,3 +782,288 @@ async fn reads_are_counted_and_near_the_budget_the_cadence_thins_out_without_sto
         1 + usage["days"].as_array().unwrap().len()
     );
 }
+
+impl AnalyticsTest {
+    /// The account's public counters as the simulator serves them now (its clock is frozen).
+    async fn x_user_metrics(&self) -> Value {
+        let token = self
+            .sim
+            .state()
+            .issue_user_token(ME, None, None)
+            .unwrap()
+            .access_token;
+        let body: Value = reqwest::Client::new()
+            .get(format!(
+                "{}/2/users/{ME}?user.fields=public_metrics",
+                self.sim.base_url()
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["data"]["public_metrics"].clone()
+    }
+}
+
+#[tokio::test]
+async fn audience_and_followers_gained_follow_the_simulators_counts_day_by_day() {
+    // Arrange: a tick a day for four days; each captures the account once, at what X serves.
+    let t0 = ms("2026-06-10T12:10:00Z");
+    let t = AnalyticsTest::start("UTC", t0, &[]).await;
+    let mut served = Vec::new();
+    for day in 0..4 {
+        let report = t.tick(t0 + day * DAY).await;
+        assert_eq!(report["analytics"]["accountSnapshots"], 1, "{report}");
+        served.push(t.x_user_metrics().await);
+    }
+    let followers = |d: usize| served[d]["followers_count"].as_i64().unwrap();
+
+    // Act
+    let audience = t
+        .data("/api/analytics/audience?from=2026-06-10&to=2026-06-13")
+        .await;
+    let overview = t
+        .data("/api/analytics/overview?from=2026-06-11&to=2026-06-13")
+        .await;
+    let csv = t
+        .csv("/api/analytics/audience?from=2026-06-10&to=2026-06-13")
+        .await;
+
+    // Assert: one row per day with X's counters; the net change is against the day before
+    // (unknown on the first day, which has no day before it).
+    let items = audience["items"].as_array().unwrap();
+    let dates: Vec<&str> = items.iter().map(|i| i["date"].as_str().unwrap()).collect();
+    assert_eq!(
+        dates,
+        ["2026-06-10", "2026-06-11", "2026-06-12", "2026-06-13"],
+        "{audience}"
+    );
+    for (d, item) in items.iter().enumerate() {
+        assert_eq!(item["followers"], served[d]["followers_count"], "{item}");
+        assert_eq!(item["following"], served[d]["following_count"], "{item}");
+        assert_eq!(item["listed"], served[d]["listed_count"], "{item}");
+        assert_eq!(item["accounts"], 1);
+    }
+    assert!(items[0]["netFollowers"].is_null(), "{audience}");
+    for (d, item) in items.iter().enumerate().skip(1) {
+        assert_eq!(item["netFollowers"], followers(d) - followers(d - 1));
+    }
+    // The three days 11-13 June gained from the count before them (10 June) to the last;
+    // the previous three days saw one count only, so gained nothing.
+    assert_eq!(
+        overview["followersGained"]["value"],
+        followers(3) - followers(0),
+        "{overview}"
+    );
+    assert_eq!(overview["followersGained"]["previous"], 0, "{overview}");
+    let lines: Vec<&str> = csv.text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 5, "{}", csv.text);
+    assert!(
+        lines[0].starts_with("date,start,followers,"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[2].starts_with(&format!(
+            "2026-06-11,2026-06-11T00:00:00.000Z,{},",
+            followers(1)
+        )),
+        "{}",
+        lines[2]
+    );
+}
+
+#[tokio::test]
+async fn best_times_recommend_only_from_ten_measured_posts_ranked_by_median_lift() {
+    // Arrange: nine posts two to five days old at known hours (UTC account); two share
+    // Monday 09:00 (8 June 2026 is a Monday).
+    let t0 = ms("2026-06-11T12:10:00Z");
+    let t = AnalyticsTest::start("UTC", t0, &[]).await;
+    let at = [
+        "2026-06-08T09:05:00Z",
+        "2026-06-08T09:40:00Z",
+        "2026-06-08T14:00:00Z",
+        "2026-06-07T18:30:00Z",
+        "2026-06-07T07:15:00Z",
+        "2026-06-06T12:00:00Z",
+        "2026-06-06T21:45:00Z",
+        "2026-06-09T08:00:00Z",
+        "2026-06-09T11:20:00Z",
+    ];
+    let mut posts: Vec<(u64, i64)> = at
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (t.seed_post(&format!("Timed post {i}"), ms(a)), t0))
+        .collect();
+
+    // Act: nine measured posts are not enough.
+    t.tick(t0).await;
+    let nine = t
+        .data("/api/analytics/best-times?from=2026-06-01&to=2026-06-12")
+        .await;
+
+    // A tenth post, two and a half days old at the next day's tick (which imports it).
+    let t1 = t0 + DAY;
+    let tenth = t.seed_post("Timed post 9", ms("2026-06-10T00:10:00Z"));
+    posts.push((tenth, t1));
+    t.tick(t1).await;
+    let ten = t
+        .data("/api/analytics/best-times?from=2026-06-01&to=2026-06-12")
+        .await;
+
+    // Assert: with nine, the cells but no recommendation, and how many more are needed.
+    assert_eq!(nine["postsMeasured"], 9, "{nine}");
+    assert_eq!(nine["morePostsNeeded"], 1);
+    assert_eq!(nine["recommendations"], json!([]));
+    assert_eq!(nine["n"][0][9], 2, "Monday 09:00: {nine}");
+
+    // With ten: each post's rate at its first capture a day old or more, against the median.
+    assert_eq!(ten["postsMeasured"], 10, "{ten}");
+    assert_eq!(ten["morePostsNeeded"], 0);
+    let rate = |&(id, captured): &(u64, i64)| {
+        let m = t.metrics(id, captured);
+        engagements(&m, true) as f64 / m.impressions as f64
+    };
+    let mut rates: Vec<f64> = posts.iter().map(rate).collect();
+    rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let median = (rates[4] + rates[5]) / 2.0;
+    let published = |i: usize| match at.get(i) {
+        Some(a) => ms(a),
+        None => ms("2026-06-10T00:10:00Z"),
+    };
+    // (day of week 1-7, hour) → lifts of the posts published then.
+    let mut cells: std::collections::BTreeMap<(i64, i64), Vec<f64>> = Default::default();
+    for (i, p) in posts.iter().enumerate() {
+        let when = DateTime::<Utc>::from_timestamp_millis(published(i)).unwrap();
+        use chrono::{Datelike, Timelike};
+        let key = (
+            i64::from(when.weekday().number_from_monday()),
+            i64::from(when.hour()),
+        );
+        cells.entry(key).or_default().push(rate(p) / median);
+    }
+    let mut expected: Vec<(i64, i64, usize, f64)> = cells
+        .iter()
+        .map(|(&(d, h), lifts)| {
+            let mut l = lifts.clone();
+            l.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            let mid = if l.len() % 2 == 1 {
+                l[l.len() / 2]
+            } else {
+                (l[l.len() / 2 - 1] + l[l.len() / 2]) / 2.0
+            };
+            (d, h, l.len(), mid)
+        })
+        .collect();
+    for &(d, h, n, lift) in &expected {
+        let (di, hi) = ((d - 1) as usize, h as usize);
+        assert_eq!(ten["n"][di][hi], n, "n at {d}/{h}: {ten}");
+        let got = ten["lift"][di][hi].as_f64().unwrap();
+        assert!(
+            (got - lift).abs() < 1e-5,
+            "lift at {d}/{h}: {got} vs {lift}"
+        );
+    }
+    // Recommended: cells with more than one post first, then by median lift; three of them.
+    expected.sort_by(|a, b| {
+        (b.2 > 1)
+            .cmp(&(a.2 > 1))
+            .then(b.3.partial_cmp(&a.3).unwrap())
+    });
+    let recommended: Vec<(i64, i64, i64)> = ten["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["dayOfWeek"].as_i64().unwrap(),
+                r["hour"].as_i64().unwrap(),
+                r["n"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(i64, i64, i64)> = expected
+        .iter()
+        .take(3)
+        .map(|&(d, h, n, _)| (d, h, n as i64))
+        .collect();
+    assert_eq!(recommended, want, "{ten}");
+    assert_eq!(
+        recommended[0],
+        (1, 9, 2),
+        "the only cell with two posts leads"
+    );
+}
+
+#[tokio::test]
+async fn the_posts_list_pages_by_cursor_in_every_sort_without_gaps_or_repeats() {
+    // Arrange: seven posts of different ages, captured once.
+    let t0 = ms("2026-06-10T12:10:00Z");
+    let t = AnalyticsTest::start("UTC", t0, &[]).await;
+    let posts: Vec<u64> = (0..7)
+        .map(|i| t.seed_post(&format!("Listed post {i}"), t0 - (i + 1) * 7 * HOUR))
+        .collect();
+    t.tick(t0).await;
+    let range = "from=2026-06-01&to=2026-06-11";
+    let m = |id: u64| t.metrics(id, t0);
+
+    for (sort, key) in [
+        ("date", None),
+        ("impressions", Some(0)),
+        ("engagementRate", Some(1)),
+    ] {
+        // Act: pages of three, following nextCursor.
+        let mut seen: Vec<String> = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let mut path = format!("/api/analytics/tweets?sort={sort}&limit=3&{range}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = t.data(&path).await;
+            pages += 1;
+            for item in page["items"].as_array().unwrap() {
+                seen.push(item["id"].as_str().unwrap().to_string());
+            }
+            match page["nextCursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+            assert!(pages < 10, "{sort}: the cursor does not advance");
+        }
+
+        // Assert: every post once, in the sort's order (greatest first, newest for date).
+        let mut expected = posts.clone();
+        match key {
+            None => {} // seeded newest first
+            Some(0) => expected.sort_by_key(|&id| std::cmp::Reverse(m(id).impressions)),
+            Some(_) => expected.sort_by(|&a, &b| {
+                let r = |id| {
+                    let x = m(id);
+                    engagements(&x, true) as f64 / x.impressions as f64
+                };
+                r(b).partial_cmp(&r(a)).unwrap()
+            }),
+        }
+        let expected: Vec<String> = expected.iter().map(u64::to_string).collect();
+        assert_eq!(seen, expected, "{sort}");
+        assert_eq!(pages, 3, "{sort}: 3 + 3 + 1");
+    }
+
+    // A cursor of one sort is refused by another, with the envelope.
+    let first = t
+        .data(&format!("/api/analytics/tweets?sort=date&limit=3&{range}"))
+        .await;
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let resp = t
+        .get_as(
+            &format!("/api/analytics/tweets?sort=impressions&limit=3&cursor={cursor}&{range}"),
+            &t.token,
+        )
+        .await;
+    assert_error_envelope(&resp, 422, "VALIDATION_ERROR");
+}

@@ -218,6 +218,8 @@ pub struct Setup {
     pub cpu_limit: std::time::Duration,
     pub memory_limit: usize,
     pub state_dir: Option<PathBuf>,
+    /// The Redis of `Kv::Redis` (default `REDIS_URL`).
+    pub redis_url: Option<String>,
 }
 
 impl Setup {
@@ -247,11 +249,19 @@ impl Setup {
             cpu_limit: std::time::Duration::from_secs(10),
             memory_limit: 128 << 20,
             state_dir: None,
+            redis_url: None,
         }
     }
 
     pub fn kv(mut self, kv: Kv) -> Setup {
         self.kv = kv;
+        self
+    }
+
+    /// `Kv::Redis` on another server than the shared one.
+    pub fn redis_at(mut self, url: &str) -> Setup {
+        self.kv = Kv::Redis;
+        self.redis_url = Some(url.into());
         self
     }
 
@@ -421,10 +431,11 @@ impl TestApp {
         let (sink, logs) = LogSink::capture();
         opts.log = sink;
         if setup.kv == Kv::Redis {
+            let redis_url = setup.redis_url.as_deref().unwrap_or(REDIS_URL);
             let file = state_dir.path().join("runtime-config.toml");
             std::fs::write(
                 &file,
-                format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{REDIS_URL}\"\n"),
+                format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{redis_url}\"\n"),
             )
             .unwrap();
             opts.runtime_config = Some(file);

@@ -101,7 +101,7 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
             let caller = session::guard(&ctx, cfg, db, kv, now)?;
             let result = async {
                 match route {
-                    Route::Logout => Ok(Reply::ok(session::logout(db, kv, meta, &caller, now)?)),
+                    Route::Logout => Ok(Reply::ok(session::logout(db, meta, &caller, now)?)),
                     Route::Profile => Ok(Reply::ok(common::users::profile(db, &caller.user)?)),
                     Route::UpdateProfile => api::update_profile(&env, &caller, ctx.json().await?),
                     Route::Password => {

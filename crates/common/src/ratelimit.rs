@@ -8,7 +8,8 @@
 //! Every operation on a counter is an atomic increment (a read is an increment by 0), so
 //! simultaneous requests of one subject on any number of instances never conflict and never
 //! retry: each gets its own count, and exactly `limit` of a burst are allowed. A denied request
-//! takes its count back. Counters are written only by increments and the marker only by plain
+//! takes its count back. The window's first request folds the previous window's count into the
+//! current counter's high bits, so an allowed request costs one increment. Counters are written only by increments and the marker only by plain
 //! writes, because Spin's SQLite store keeps integers written by `increment` apart from byte
 //! values. The first request of a window deletes the counters older than the previous window,
 //! named by the marker, so a subject holds at most three keys. `now` is a parameter so tests
@@ -147,6 +148,15 @@ fn retry_after(previous: i64, current: i64, elapsed: i64, w: i64, limit: i64) ->
     (w - elapsed) + e
 }
 
+/// The first request of a window adds (previous window's count + 1) to the window's counter,
+/// shifted above the count's bits, so that every later request reads both counts from its one
+/// increment. A request whose increment shows nothing folded yet (it came before the fold)
+/// reads the previous counter itself: nothing depends on the fold having happened.
+const FOLD_SHIFT: u32 = 32;
+const COUNT_MASK: i64 = (1 << FOLD_SHIFT) - 1;
+/// Counts above this are weighted as this (no quota comes near it); keeps the sum in an i64.
+const MAX_FOLDED: i64 = 1 << 30;
+
 /// Rate limiters stored in key-value under `ratelimit:<name>:<subject>:<window>`.
 pub struct Limiter<'a> {
     kv: &'a Kv,
@@ -157,7 +167,9 @@ impl<'a> Limiter<'a> {
         Limiter { kv }
     }
 
-    /// Counts one request of `subject`, atomically across instances.
+    /// Counts one request of `subject`, atomically across instances: one increment, except
+    /// for the requests that find the previous window's count not yet folded in (see
+    /// [`FOLD_SHIFT`]) and for denials, which take their count back.
     pub fn take(
         &self,
         name: &str,
@@ -168,11 +180,20 @@ impl<'a> Limiter<'a> {
         let base = format!("ratelimit:{name}:{subject}");
         let window = now_ms.div_euclid(quota.window_ms());
         let counter = |n: i64| format!("{base}:{n}");
-        let current = self.kv.increment(&counter(window), 1)?;
-        let previous = self.kv.increment(&counter(window - 1), 0)?;
-        if current == 1 {
-            self.forget_before(&base, window)?;
-        }
+        let value = self.kv.increment(&counter(window), 1)?;
+        let current = value & COUNT_MASK;
+        let previous = match value >> FOLD_SHIFT {
+            0 => {
+                let previous = self.kv.increment(&counter(window - 1), 0)? & COUNT_MASK;
+                if current == 1 {
+                    let folded = (previous + 1).min(MAX_FOLDED);
+                    self.kv.increment(&counter(window), folded << FOLD_SHIFT)?;
+                    self.forget_before(&base, window)?;
+                }
+                previous
+            }
+            folded => folded - 1,
+        };
         let decision = decide(previous, current, now_ms, quota);
         if !decision.allowed {
             self.kv.increment(&counter(window), -1)?;

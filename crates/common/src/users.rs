@@ -3,6 +3,7 @@
 
 use crate::auth::password::{self, Password};
 use crate::auth::tokens::parse_uuid;
+use crate::authz::Role;
 use crate::db::{Db, Param, FRESH_COLUMN};
 use crate::error::AppError;
 use serde_json::{json, Value};
@@ -152,25 +153,81 @@ pub fn find(db: &Db, id: Uuid) -> Result<Option<(User, String)>, AppError> {
     rows.first().map(|r| user_from(&r)).transpose()
 }
 
-/// The user and whether session `sid` (a refresh family) has been revoked, in one query: the
-/// guard runs it first on every authenticated request, so it also carries the connection's
-/// freshness check (one row always, the user's columns NULL when there is no such user).
-pub fn find_with_session(db: &Db, id: Uuid, sid: Uuid) -> Result<Option<(User, bool)>, AppError> {
+/// Where a request acts, for [`authenticate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acting {
+    /// Nowhere (routes about the user alone).
+    Nowhere,
+    /// In this workspace, which must be one of the user's.
+    In(Uuid),
+    /// In the user's default workspace, else their oldest membership.
+    Default,
+}
+
+/// What the guard learns about a request's user in its one query.
+pub struct Authenticated {
+    pub user: User,
+    /// The session (refresh family) was revoked: logout, password change, reuse.
+    pub revoked: bool,
+    /// The workspace acted in and the user's role there; `None` when not a member.
+    pub workspace: Option<(Uuid, Role)>,
+}
+
+/// The user, whether session `sid` has been revoked, and the user's role where the request
+/// acts, in one round trip: the guard runs it first on every authenticated request, so it also
+/// carries the connection's freshness check (one row always, the user's columns NULL when there
+/// is no such user). `None` when the user does not exist.
+pub fn authenticate(
+    db: &Db,
+    id: Uuid,
+    sid: Uuid,
+    acting: Acting,
+) -> Result<Option<Authenticated>, AppError> {
+    let (wanted, ws) = match acting {
+        Acting::Nowhere => (false, Param::DbNull),
+        Acting::In(ws) => (true, Param::Uuid(ws.to_string())),
+        Acting::Default => (true, Param::DbNull),
+    };
     let rows = db.query_first(
         &format!(
             "SELECT {FRESH_COLUMN}, {USER_COLUMNS},
                     EXISTS (SELECT 1 FROM refresh_tokens
-                            WHERE family_id = $2::uuid AND revoked_at IS NOT NULL) AS revoked
-             FROM (SELECT 1) AS one LEFT JOIN users ON users.id = $1::uuid"
+                            WHERE family_id = $2::uuid AND revoked_at IS NOT NULL) AS revoked,
+                    acting.ws, acting.role
+             FROM (SELECT 1) AS one LEFT JOIN users ON users.id = $1::uuid
+             LEFT JOIN LATERAL (
+               SELECT m.workspace_id::text AS ws, m.role FROM memberships m
+               WHERE $3::bool AND m.user_id = users.id
+                 AND ($4::uuid IS NULL OR m.workspace_id = $4::uuid)
+               ORDER BY (m.workspace_id = users.default_workspace_id) DESC, m.created_at,
+                 m.workspace_id
+               LIMIT 1) AS acting ON true"
         ),
-        &[Param::Uuid(id.to_string()), Param::Uuid(sid.to_string())],
+        &[
+            Param::Uuid(id.to_string()),
+            Param::Uuid(sid.to_string()),
+            Param::Boolean(wanted),
+            ws,
+        ],
     )?;
-    match rows.first() {
-        Some(r) if r.get::<Option<String>>("id")?.is_some() => {
-            Ok(Some((user_from(&r)?.0, r.get::<bool>("revoked")?)))
-        }
-        _ => Ok(None),
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    if r.get::<Option<String>>("id")?.is_none() {
+        return Ok(None);
     }
+    let workspace = match (
+        r.get::<Option<String>>("ws")?,
+        r.get::<Option<String>>("role")?,
+    ) {
+        (Some(ws), Some(role)) => Some((parse_uuid(&ws)?, Role::parse(&role)?)),
+        _ => None,
+    };
+    Ok(Some(Authenticated {
+        user: user_from(&r)?.0,
+        revoked: r.get::<bool>("revoked")?,
+        workspace,
+    }))
 }
 
 /// The profile: the user and their workspaces with roles.

@@ -2,7 +2,6 @@
 //! can neither leave nor be demoted: owner rows are locked (`FOR UPDATE`) before counting, so
 //! two owners demoting each other at once cannot both succeed.
 
-use crate::auth::tokens::parse_uuid;
 use crate::authz::{Access, Role};
 use crate::db::{Db, Param};
 use crate::error::AppError;
@@ -44,36 +43,6 @@ pub fn role_of(db: &Db, workspace: Uuid, user: Uuid) -> Result<Option<Role>, App
     rows.first()
         .map(|r| Role::parse(&r.get::<String>("role")?))
         .transpose()
-}
-
-/// The workspace a request acts in: `X-Workspace-ID` when given (must be a membership, else
-/// 404), otherwise the user's default workspace, otherwise their oldest membership.
-pub fn select(db: &Db, user: Uuid, header: Option<&str>) -> Result<Option<(Uuid, Role)>, AppError> {
-    let requested = match header.map(str::trim).filter(|h| !h.is_empty()) {
-        None => None,
-        Some(h) => Some(Uuid::parse_str(h).map_err(|_| AppError::not_found("Workspace"))?),
-    };
-    let rows = db.query(
-        "SELECT m.workspace_id::text AS ws, m.role
-         FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.user_id = $1::uuid AND ($2::uuid IS NULL OR m.workspace_id = $2::uuid)
-         ORDER BY (m.workspace_id = u.default_workspace_id) DESC, m.created_at, m.workspace_id
-         LIMIT 1",
-        &[
-            Param::Uuid(user.to_string()),
-            requested
-                .map(|w| Param::Uuid(w.to_string()))
-                .unwrap_or(Param::DbNull),
-        ],
-    )?;
-    match rows.first() {
-        Some(r) => Ok(Some((
-            parse_uuid(&r.get::<String>("ws")?)?,
-            Role::parse(&r.get::<String>("role")?)?,
-        ))),
-        None if requested.is_some() => Err(AppError::not_found("Workspace")),
-        None => Ok(None),
-    }
 }
 
 const WS_COLUMNS: &str = "w.id::text AS id, w.name, m.role,

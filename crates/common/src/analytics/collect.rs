@@ -320,7 +320,7 @@ impl Collector<'_> {
             let mut unanswered = Vec::new();
             for p in group {
                 if let Some(found) = answer.data.iter().find(|d| d.id == p.x_post_id) {
-                    batch.push((p, Captured::Metrics(found.counters())));
+                    batch.push((p, Captured::Metrics(xread::Counters::of(found))));
                 } else if answer
                     .errors
                     .iter()

@@ -1,8 +1,8 @@
 //! X's answers as analytics reads them: every counter optional, so that what X did not return
-//! is stored as NULL, never as 0. X renamed `retweet_count` to `repost_count` (its OpenAPI says
-//! `repost_count`, the live API still answers `retweet_count`); either is accepted.
+//! is stored as NULL, never as 0. Posts and their counters are the X client's own types
+//! (`x::api::Post`, which reads both `retweet_count` and `repost_count`).
 
-use crate::x::api::{Body, Method, XRequest};
+use crate::x::api::{Body, Method, PrivateMetrics, XRequest};
 use crate::x::{Endpoint, XError};
 use serde::Deserialize;
 
@@ -58,41 +58,7 @@ pub fn timeline(x_user_id: &str, since_id: Option<&str>, token: Option<&str>) ->
     }
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-pub struct Public {
-    pub impression_count: Option<u64>,
-    pub like_count: Option<u64>,
-    pub retweet_count: Option<u64>,
-    pub repost_count: Option<u64>,
-    pub quote_count: Option<u64>,
-    pub reply_count: Option<u64>,
-    pub bookmark_count: Option<u64>,
-}
-
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-pub struct NonPublic {
-    pub impression_count: Option<u64>,
-    pub url_link_clicks: Option<u64>,
-    pub user_profile_clicks: Option<u64>,
-    pub engagements: Option<u64>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Post {
-    pub id: String,
-    #[serde(default)]
-    pub text: String,
-    #[serde(default)]
-    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
-    #[serde(default)]
-    pub public_metrics: Option<Public>,
-    #[serde(default)]
-    pub non_public_metrics: Option<NonPublic>,
-    #[serde(default)]
-    pub organic_metrics: Option<NonPublic>,
-}
+pub use crate::x::api::Post;
 
 /// The counters of one capture, as stored.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -108,25 +74,27 @@ pub struct Counters {
     pub x_engagements: Option<u64>,
 }
 
-impl Post {
-    pub fn counters(&self) -> Counters {
-        let p = self.public_metrics.clone().unwrap_or_default();
-        let private = self
+impl Counters {
+    /// What one post's lookup says, the author-only counters from `non_public_metrics` or,
+    /// failing that, `organic_metrics`.
+    pub fn of(post: &Post) -> Counters {
+        let p = post.public_metrics.clone().unwrap_or_default();
+        let private = post
             .non_public_metrics
             .as_ref()
-            .or(self.organic_metrics.as_ref());
-        let pick = |f: fn(&NonPublic) -> Option<u64>| {
-            self.non_public_metrics
+            .or(post.organic_metrics.as_ref());
+        let pick = |f: fn(&PrivateMetrics) -> Option<u64>| {
+            post.non_public_metrics
                 .as_ref()
                 .and_then(f)
-                .or_else(|| self.organic_metrics.as_ref().and_then(f))
+                .or_else(|| post.organic_metrics.as_ref().and_then(f))
         };
         Counters {
             impressions: p
                 .impression_count
                 .or_else(|| private.and_then(|n| n.impression_count)),
             likes: p.like_count,
-            reposts: p.repost_count.or(p.retweet_count),
+            reposts: p.reposts(),
             quotes: p.quote_count,
             replies: p.reply_count,
             bookmarks: p.bookmark_count,
@@ -204,7 +172,11 @@ mod tests {
             ),
         ] {
             let posts: Posts = parse(body.as_bytes()).unwrap();
-            assert_eq!(posts.data[0].counters().reposts, Some(expected), "{body}");
+            assert_eq!(
+                Counters::of(&posts.data[0]).reposts,
+                Some(expected),
+                "{body}"
+            );
         }
     }
 
@@ -214,7 +186,7 @@ mod tests {
             "errors":[{"value":"1","resource_id":"1","field":"non_public_metrics",
             "type":"https://api.twitter.com/2/problems/not-authorized-for-field"}]}"#;
         let posts: Posts = parse(body.as_bytes()).unwrap();
-        let c = posts.data[0].counters();
+        let c = Counters::of(&posts.data[0]);
         assert_eq!(c.likes, Some(2));
         assert_eq!(c.impressions, Some(9));
         assert_eq!(c.bookmarks, None);
@@ -229,7 +201,7 @@ mod tests {
             "public_metrics":{"impression_count":9},
             "non_public_metrics":{"impression_count":9,"url_link_clicks":4,"user_profile_clicks":1}}]}"#;
         let posts: Posts = parse(body.as_bytes()).unwrap();
-        let c = posts.data[0].counters();
+        let c = Counters::of(&posts.data[0]);
         assert_eq!((c.url_clicks, c.profile_clicks), (Some(4), Some(1)));
     }
 }

@@ -9,17 +9,15 @@ use crate::audit::{self, Entry, Meta};
 use crate::authz::{self, Access, Role};
 use crate::db::Db;
 use crate::error::AppError;
-use crate::error::ErrorKind;
 use crate::http::Ctx;
 use crate::kv::Kv;
-use crate::log::{self, Level};
 use crate::ratelimit::{Decision, Limiter, WhenDown};
-use crate::users::{self, Email, Name, User};
+use crate::users::{self, Acting, Email, Name, User};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-/// The key-value namespace of this module (denylist and limiters).
+/// The key-value namespace of this module (its limiters).
 pub const KV_NAMESPACE: &str = "auth";
 
 /// An authenticated, authorised request.
@@ -52,16 +50,13 @@ fn unauthenticated() -> AppError {
     AppError::unauthenticated("AUTH_002", "The access token is invalid or expired")
 }
 
-fn deny_key(jti: &str) -> String {
-    format!("deny:{jti}")
-}
-
 /// Authenticates the bearer token and applies the permission table to `ctx.route`.
 ///
-/// Order: token signature and claims; the logout denylist; the per-user API rate limit; the
-/// user and session still existing (so a revoked session or a removed user fails at once);
-/// then the workspace role — from the `:id` path parameter on workspace routes, else from
-/// `X-Workspace-ID` or the user's default. Not a member → 404; too low a role → 403.
+/// Order: token signature and claims; the per-user API rate limit (one key-value increment);
+/// then, in one PostgreSQL round trip, the user and session still existing (so a logout, a
+/// revoked session or a removed user fails at once) and the workspace role — from the `:id`
+/// path parameter on workspace routes, else from `X-Workspace-ID` or the user's default. Not a
+/// member → 404; too low a role → 403.
 pub fn guard(
     ctx: &Ctx,
     cfg: &AuthConfig,
@@ -81,16 +76,6 @@ pub fn guard(
             AppError::unauthenticated("AUTH_001", "A bearer access token is required")
         })?;
     let token = jwt::verify(cfg, raw, now_ms / 1000)?;
-    // The denylist is a fast path: logout also revokes the session's family in PostgreSQL,
-    // which is checked below, so an unreachable store lets the check pass (logged).
-    match kv.get_json::<u8>(&deny_key(&token.jti), now_ms) {
-        Ok(Some(_)) => return Err(unauthenticated().with_cause("token was logged out")),
-        Ok(None) => {}
-        Err(e) if e.kind == ErrorKind::ServiceUnavailable => {
-            log_store_down(&ctx.correlation_id, "denylist", &e)
-        }
-        Err(e) => return Err(e),
-    }
     let rate = Limiter::new(kv).take_or(
         "api",
         &token.user_id.to_string(),
@@ -102,27 +87,42 @@ pub fn guard(
     if !rate.allowed {
         return Err(rate.error("RATE_001"));
     }
-    let (user, revoked) = users::find_with_session(db, token.user_id, token.session_id)?
-        .ok_or_else(|| unauthenticated().with_cause("user no longer exists"))?;
-    if revoked {
-        return Err(unauthenticated().with_cause("session revoked"));
-    }
-    let workspace = match access {
-        Access::Public | Access::User => None,
+    // `:id` names the workspace only on workspace routes (elsewhere it is an account, a post,
+    // …); other routes act in `X-Workspace-ID` or the default workspace. A malformed id is a
+    // 404 like any workspace that is not the caller's, once the user is known to exist.
+    let named = |raw: &str| Uuid::parse_str(raw.trim()).map_err(|_| ());
+    let acting = match access {
+        Access::Public | Access::User => Ok(Acting::Nowhere),
         Access::Member(_) | Access::MemberOrSelf(_) => {
-            // `:id` names the workspace only on workspace routes (elsewhere it is an account,
-            // a post, …); other routes act in `X-Workspace-ID` or the default workspace.
             let workspace_param = ctx
                 .param("id")
                 .filter(|_| ctx.route.starts_with("/api/workspaces/"));
-            let selected = match workspace_param {
-                Some(id) => {
-                    let ws = Uuid::parse_str(id).map_err(|_| AppError::not_found("Workspace"))?;
-                    crate::workspaces::role_of(db, ws, user.id)?.map(|r| (ws, r))
-                }
-                None => crate::workspaces::select(db, user.id, ctx.header("x-workspace-id"))?,
-            };
-            let (ws, role) = selected.ok_or_else(|| AppError::not_found("Workspace"))?;
+            match workspace_param.or(ctx.header("x-workspace-id")) {
+                Some(raw) if !raw.trim().is_empty() => named(raw).map(Acting::In),
+                _ => Ok(Acting::Default),
+            }
+        }
+    };
+    let found = users::authenticate(
+        db,
+        token.user_id,
+        token.session_id,
+        acting.unwrap_or(Acting::Nowhere),
+    )?
+    .ok_or_else(|| unauthenticated().with_cause("user no longer exists"))?;
+    if found.revoked {
+        return Err(unauthenticated().with_cause("session revoked"));
+    }
+    let user = found.user;
+    let workspace = match (access, acting) {
+        (Access::Public | Access::User, _) => None,
+        (Access::Member(_) | Access::MemberOrSelf(_), Err(())) => {
+            return Err(AppError::not_found("Workspace"))
+        }
+        (Access::Member(_) | Access::MemberOrSelf(_), Ok(_)) => {
+            let (ws, role) = found
+                .workspace
+                .ok_or_else(|| AppError::not_found("Workspace"))?;
             let is_self = ctx.param("userId") == Some(user.id.to_string().as_str());
             authz::check(access, role, is_self)?;
             Some((ws, role))
@@ -134,15 +134,6 @@ pub fn guard(
         workspace,
         rate,
     })
-}
-
-fn log_store_down(correlation_id: &str, what: &str, e: &AppError) {
-    log::emit(
-        Level::Warn,
-        correlation_id,
-        "key-value unavailable: skipping a check that PostgreSQL backs",
-        json!({ "check": what, "code": e.code, "fingerprint": e.fingerprint(), "cause": e.cause }),
-    );
 }
 
 /// Adds the `RateLimit-*` headers to whatever the handler answered.
@@ -361,23 +352,10 @@ pub fn refresh(
     }
 }
 
-/// Revokes the caller's refresh family and denylists the access token until it expires.
-pub fn logout(
-    db: &Db,
-    kv: &Kv,
-    meta: &Meta,
-    caller: &Caller,
-    now_ms: i64,
-) -> Result<Value, AppError> {
+/// Revokes the caller's refresh family: the guard reads the family with the user on every
+/// request, so the access token stops working at once.
+pub fn logout(db: &Db, meta: &Meta, caller: &Caller, now_ms: i64) -> Result<Value, AppError> {
     tokens::revoke_family(db, caller.token.session_id, now_ms / 1000)?;
-    let ttl = (caller.token.exp * 1000 - now_ms).max(1);
-    // The revoked family already ends the session (the guard checks it on every request).
-    match kv.set_json(&deny_key(&caller.token.jti), &1u8, Some(ttl), now_ms) {
-        Err(e) if e.kind == ErrorKind::ServiceUnavailable => {
-            log_store_down(&meta.correlation_id, "denylist write", &e)
-        }
-        other => other?,
-    }
     audit::record(
         db,
         meta,

@@ -458,34 +458,36 @@ pub struct CreatedPost {
     pub edit_history_tweet_ids: Vec<String>,
 }
 
+/// A post's public counters. Each is optional: what X did not return is unknown, not 0.
+/// X renamed `retweet_count` to `repost_count` (its OpenAPI says `repost_count`, the live API
+/// still answers `retweet_count`); [`PublicMetrics::reposts`] reads either.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PublicMetrics {
-    pub retweet_count: u64,
-    pub reply_count: u64,
-    pub like_count: u64,
-    pub quote_count: u64,
-    pub bookmark_count: u64,
-    pub impression_count: u64,
+    pub impression_count: Option<u64>,
+    pub like_count: Option<u64>,
+    pub retweet_count: Option<u64>,
+    pub repost_count: Option<u64>,
+    pub quote_count: Option<u64>,
+    pub reply_count: Option<u64>,
+    pub bookmark_count: Option<u64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct NonPublicMetrics {
-    pub impression_count: u64,
-    pub url_link_clicks: u64,
-    pub user_profile_clicks: u64,
+impl PublicMetrics {
+    pub fn reposts(&self) -> Option<u64> {
+        self.repost_count.or(self.retweet_count)
+    }
 }
 
+/// The author-only counters, as `non_public_metrics` and `organic_metrics` carry them (X serves
+/// them with the author's user token, for posts up to 30 days old).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct OrganicMetrics {
-    pub impression_count: u64,
-    pub like_count: u64,
-    pub reply_count: u64,
-    pub retweet_count: u64,
-    pub url_link_clicks: u64,
-    pub user_profile_clicks: u64,
+pub struct PrivateMetrics {
+    pub impression_count: Option<u64>,
+    pub url_link_clicks: Option<u64>,
+    pub user_profile_clicks: Option<u64>,
+    pub engagements: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -503,9 +505,9 @@ pub struct Post {
     #[serde(default)]
     pub public_metrics: Option<PublicMetrics>,
     #[serde(default)]
-    pub non_public_metrics: Option<NonPublicMetrics>,
+    pub non_public_metrics: Option<PrivateMetrics>,
     #[serde(default)]
-    pub organic_metrics: Option<OrganicMetrics>,
+    pub organic_metrics: Option<PrivateMetrics>,
     #[serde(default)]
     pub entities: Option<Entities>,
 }

@@ -180,8 +180,12 @@ fn data_errors_and_partial_errors_are_told_apart() {
     let lookup = parse_lookup(body.to_string().as_bytes()).unwrap();
     assert_eq!(lookup.posts.len(), 1);
     let p = &lookup.posts[0];
-    assert_eq!(p.public_metrics.as_ref().unwrap().impression_count, 6);
-    assert_eq!(p.organic_metrics.as_ref().unwrap().user_profile_clicks, 2);
+    assert_eq!(p.public_metrics.as_ref().unwrap().impression_count, Some(6));
+    assert_eq!(p.public_metrics.as_ref().unwrap().reposts(), Some(1));
+    assert_eq!(
+        p.organic_metrics.as_ref().unwrap().user_profile_clicks,
+        Some(2)
+    );
     assert_eq!(p.created_at.unwrap().timestamp(), 1_772_359_200);
     assert!(lookup.errors[0].is_not_found());
     assert_eq!(lookup.errors[0].resource_id.as_deref(), Some("456"));
