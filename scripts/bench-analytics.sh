@@ -46,7 +46,7 @@ TOKEN=$(curl -s -H 'content-type: application/json' \
 
 echo "generating 100 accounts, 60,000 posts and their snapshots..."
 START=$(date +%s)
-psql "$URL" -q <<'SQL'
+psql "$URL" -q -v ON_ERROR_STOP=1 <<'SQL'
 INSERT INTO x_accounts (id, workspace_id, x_user_id, username, auth_kind, credentials, key_id,
   status, timezone, created_at)
 SELECT gen_random_uuid(), w.id, (1700000000000000000 + i)::text, 'brand_' || i, 'oauth2',
@@ -74,7 +74,7 @@ SELECT p.id, p.published_at + g.age, p.published_at + g.age + interval '20 secon
   CASE WHEN g.age < interval '30 days' THEN i / 100 END,
   CASE WHEN g.age < interval '30 days' THEN i / 150 END
 FROM analytics_posts p CROSS JOIN ages g
-CROSS JOIN LATERAL (SELECT (200 + (p.id * 7919) % 5000)
+CROSS JOIN LATERAL (SELECT ((200 + (p.id * 7919) % 5000)
    * (1 - exp(-extract(epoch FROM g.age) / 43200.0)))::int8 AS i) c
 WHERE p.published_at + g.age < now();
 INSERT INTO post_latest (post, workspace_id, account_id, published_at, captured_at, impressions,

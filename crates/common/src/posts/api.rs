@@ -10,7 +10,7 @@ use crate::accounts::{self, AccountsConfig};
 use crate::audit::{self, Entry};
 use crate::auth::Caller;
 use crate::db::{Db, Param};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 use crate::http::{Ctx, Reply};
 use crate::identity::Env;
 use crate::json;
@@ -167,10 +167,12 @@ fn account_for(
                 )
         })?,
     };
-    accounts::store::get(db, ws, id).map_err(|_| {
-        AppError::validation("Unknown account").with_details(
+    // Only "no such account" is the caller's mistake; a database outage stays a 503.
+    accounts::store::get(db, ws, id).map_err(|e| match e.kind {
+        ErrorKind::NotFound => AppError::validation("Unknown account").with_details(
             json!({ "errors": [{ "field": "accountId", "message": "not an account of this workspace" }] }),
-        )
+        ),
+        _ => e,
     })
 }
 
