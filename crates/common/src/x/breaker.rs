@@ -1,7 +1,9 @@
 //! Circuit breakers for X: one per account and one for X as a whole, kept in key-value so that
 //! every instance sees the same state.
 //!
-//! Closed → open after `threshold` outages within `window` (5 in 60 s); open → half-open after
+//! Closed → open after `threshold` outages within `window` (5 in 60 s) with no success between
+//! them (a success forgets the outages before it, so a few lost answers among many good ones
+//! at a high publishing rate never open it; X being down does); open → half-open after
 //! `cool_down` (30 s), when exactly one caller is let through as a probe; the probe's success
 //! closes the circuit, its failure opens it again. A probe that never reports (its instance
 //! died) is replaced after `probe_timeout`. Only outages count (5xx, timeouts, network, unknown
@@ -111,7 +113,8 @@ impl State {
             // the probe decides.
             State::Open { .. } => self.clone(),
             State::HalfOpen { .. } => State::default(),
-            State::Closed { .. } => self.clone(),
+            // X answered: the outages before it were not a run.
+            State::Closed { .. } => State::default(),
         }
     }
 
@@ -214,8 +217,14 @@ impl Breakers {
     /// Records the outcome of an admitted call; `outage` per [`XError::is_outage`].
     pub fn record(&self, circuit: &Circuit, outage: bool, now: DateTime<Utc>) {
         let state = self.state(circuit);
-        // Only failures and a probe's success change anything: no write on the hot path.
-        if outage || matches!(state, State::HalfOpen { .. }) {
+        // Only failures, a probe's success and the first success after outages change
+        // anything: no write on the hot path.
+        let changes = match &state {
+            State::HalfOpen { .. } => true,
+            State::Closed { failures } => outage || !failures.is_empty(),
+            State::Open { .. } => outage,
+        };
+        if changes {
             let next = if outage {
                 state.on_failure(&self.policy, now)
             } else {
@@ -306,6 +315,23 @@ mod tests {
         );
         s = s.on_failure(&p, t(62));
         assert!(matches!(s, State::Open { .. }));
+    }
+
+    #[test]
+    fn a_success_between_outages_starts_the_count_again() {
+        let p = BreakerPolicy::default();
+        let mut s = State::default();
+        for round in 0..5 {
+            for i in 0..4 {
+                s = s.on_failure(&p, t(round * 10 + i));
+            }
+            s = s.on_success(t(round * 10 + 5));
+            assert_eq!(s, State::default(), "round {round}");
+        }
+        for i in 0..5 {
+            s = s.on_failure(&p, t(60 + i));
+        }
+        assert!(matches!(s, State::Open { .. }), "five in a row open it");
     }
 
     #[test]
