@@ -48,23 +48,16 @@ fn now(now_ms: i64) -> Param {
 }
 
 fn posts(db: &Db, now_ms: i64, out: &mut Exposition) -> Result<(), AppError> {
-    let rows = db.query(
+    by_status(
+        db,
         "SELECT status, count(*)::int8 AS n FROM posts GROUP BY status",
-        &[],
+        (
+            "xmp_posts",
+            "Posts by status (every part of a thread counts).",
+        ),
+        &POST_STATUSES,
+        out,
     )?;
-    let mut counts = Vec::new();
-    for r in rows.iter() {
-        counts.push((r.get::<String>("status")?, r.get::<i64>("n")?));
-    }
-    out.family(
-        "xmp_posts",
-        "gauge",
-        "Posts by status (every part of a thread counts).",
-    );
-    for status in POST_STATUSES {
-        let n = counts.iter().find(|(s, _)| s == status).map_or(0, |c| c.1);
-        out.sample("xmp_posts", &[("status", status)], n as f64);
-    }
 
     // The same condition as the scheduler's claim (claim::due): thread heads whose time came.
     let rows = db.query(
@@ -196,22 +189,36 @@ fn publishing(db: &Db, now_ms: i64, out: &mut Exposition) -> Result<(), AppError
 }
 
 fn accounts(db: &Db, out: &mut Exposition) -> Result<(), AppError> {
-    let rows = db.query(
+    by_status(
+        db,
         "SELECT status, count(*)::int8 AS n FROM x_accounts GROUP BY status",
-        &[],
-    )?;
+        (
+            "xmp_accounts",
+            "Connected X accounts by status (needs_reauth: the owner must connect it again).",
+        ),
+        &ACCOUNT_STATUSES,
+        out,
+    )
+}
+
+/// A gauge family of counts by status (`sql` answers `status, n`), with a sample for every
+/// known status, 0 when it has no rows.
+fn by_status(
+    db: &Db,
+    sql: &str,
+    (name, help): (&str, &str),
+    statuses: &[&str],
+    out: &mut Exposition,
+) -> Result<(), AppError> {
+    let rows = db.query(sql, &[])?;
     let mut counts = Vec::new();
     for r in rows.iter() {
         counts.push((r.get::<String>("status")?, r.get::<i64>("n")?));
     }
-    out.family(
-        "xmp_accounts",
-        "gauge",
-        "Connected X accounts by status (needs_reauth: the owner must connect it again).",
-    );
-    for status in ACCOUNT_STATUSES {
+    out.family(name, "gauge", help);
+    for status in statuses {
         let n = counts.iter().find(|(s, _)| s == status).map_or(0, |c| c.1);
-        out.sample("xmp_accounts", &[("status", status)], n as f64);
+        out.sample(name, &[("status", status)], n as f64);
     }
     Ok(())
 }
