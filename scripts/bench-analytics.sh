@@ -90,7 +90,12 @@ FROM analytics_posts p
 JOIN LATERAL (SELECT * FROM post_snapshots x WHERE x.post = p.id
               ORDER BY x.slot_at DESC LIMIT 1) s ON true
 JOIN LATERAL (SELECT max(url_clicks) AS url, max(profile_clicks) AS profile
-              FROM post_snapshots x WHERE x.post = p.id) k ON true;
+              FROM post_snapshots x WHERE x.post = p.id) k ON true
+ON CONFLICT (post) DO UPDATE SET captured_at = excluded.captured_at,
+  impressions = excluded.impressions, likes = excluded.likes, reposts = excluded.reposts,
+  quotes = excluded.quotes, replies = excluded.replies, bookmarks = excluded.bookmarks,
+  url_clicks = excluded.url_clicks, profile_clicks = excluded.profile_clicks,
+  engagements = excluded.engagements, engagement_rate = excluded.engagement_rate;
 INSERT INTO account_hourly (account_id, hour, workspace_id, impressions, likes, reposts, quotes,
   replies, bookmarks, url_clicks, profile_clicks, engagements)
 SELECT account_id, hour, workspace_id, sum(di), sum(dl), sum(dr), sum(dq), sum(dre), sum(db),
@@ -108,12 +113,20 @@ FROM (SELECT p.account_id, p.workspace_id,
         coalesce(s.profile_clicks - coalesce(lag(s.profile_clicks) OVER w, 0), 0) AS dp
       FROM post_snapshots s JOIN analytics_posts p ON p.id = s.post
       WINDOW w AS (PARTITION BY s.post ORDER BY s.slot_at)) d
-GROUP BY account_id, hour, workspace_id;
+GROUP BY account_id, hour, workspace_id
+ON CONFLICT (account_id, hour) DO UPDATE SET impressions = excluded.impressions,
+  likes = excluded.likes, reposts = excluded.reposts, quotes = excluded.quotes,
+  replies = excluded.replies, bookmarks = excluded.bookmarks, url_clicks = excluded.url_clicks,
+  profile_clicks = excluded.profile_clicks, engagements = excluded.engagements;
 INSERT INTO workspace_hourly (workspace_id, hour, impressions, likes, reposts, quotes, replies,
   bookmarks, url_clicks, profile_clicks, engagements)
 SELECT workspace_id, hour, sum(impressions), sum(likes), sum(reposts), sum(quotes), sum(replies),
   sum(bookmarks), sum(url_clicks), sum(profile_clicks), sum(engagements)
-FROM account_hourly GROUP BY workspace_id, hour;
+FROM account_hourly GROUP BY workspace_id, hour
+ON CONFLICT (workspace_id, hour) DO UPDATE SET impressions = excluded.impressions,
+  likes = excluded.likes, reposts = excluded.reposts, quotes = excluded.quotes,
+  replies = excluded.replies, bookmarks = excluded.bookmarks, url_clicks = excluded.url_clicks,
+  profile_clicks = excluded.profile_clicks, engagements = excluded.engagements;
 UPDATE analytics_posts p SET fixed_age_rate = (
   SELECT (s.likes + s.reposts + s.quotes + s.replies + s.bookmarks + coalesce(s.url_clicks, 0)
           + coalesce(s.profile_clicks, 0))::float8 / nullif(s.impressions, 0)
@@ -162,6 +175,45 @@ run_wrk "/api/analytics/best-times?$R" 16 "$STATE/auth.lua" "best-times (all acc
 run_wrk "/api/analytics/best-times?$R&accountId=$ACC" 16 "$STATE/auth.lua" "best-times (one account)"
 run_wrk "/api/analytics/usage" 16 "$STATE/auth.lua" "usage"
 run_wrk /api/version 16 "" "/api/version (baseline, again)"
+
+# The same reports when nothing is stored yet (the report cache misses on every request):
+# each request's `to` is a second earlier than the last one's (a new key, the same 90 days),
+# and each series request is another post's.
+TO_EPOCH=$(date -u -d "$TO" +%s)
+cat > "$STATE/miss.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("id", threads) end
+function init(args) n = id * 100000 end
+request = function()
+  n = n + 1
+  local p = wrk.path
+  if p:find("/series") then
+    p = p:gsub("POST", "19000000000000" .. string.format("%05d", n % 60000 + 1))
+  else
+    p = p .. "&to=" .. os.date("!%Y-%m-%dT%H:%M:%SZ", $TO_EPOCH - n)
+  end
+  return wrk.format(nil, p)
+end
+LUA
+RM="from=$FROM"
+echo "## The same, every request a cache miss"
+echo "| route | conns | req/s | p50 | p99 |"
+run_wrk /api/version 16 "" "/api/version (baseline)"
+run_wrk "/api/analytics/overview?$RM" 16 "$STATE/miss.lua" "overview (all accounts), miss"
+run_wrk "/api/analytics/overview?$RM&accountId=$ACC" 16 "$STATE/miss.lua" "overview (one account), miss"
+run_wrk "/api/analytics/tweets?$RM&sort=impressions" 16 "$STATE/miss.lua" "tweets sort=impressions (50), miss"
+run_wrk "/api/analytics/tweets?$RM&sort=engagementRate&accountId=$ACC" 16 "$STATE/miss.lua" "tweets sort=engagementRate, one account, miss"
+run_wrk "/api/analytics/tweets?$RM" 16 "$STATE/miss.lua" "tweets sort=date (50), miss"
+run_wrk "/api/analytics/tweets/POST/series" 16 "$STATE/miss.lua" "tweets/{id}/series, miss"
+run_wrk "/api/analytics/engagement?$RM&bucket=day" 16 "$STATE/miss.lua" "engagement bucket=day, miss"
+run_wrk "/api/analytics/engagement?$RM&bucket=hour&tz=America/New_York" 16 "$STATE/miss.lua" "engagement bucket=hour, tz given, miss"
+run_wrk "/api/analytics/engagement?$RM&bucket=week&accountId=$ACC" 16 "$STATE/miss.lua" "engagement bucket=week, one account, miss"
+run_wrk "/api/analytics/audience?$RM" 16 "$STATE/miss.lua" "audience, miss"
+run_wrk "/api/analytics/best-times?$RM" 16 "$STATE/miss.lua" "best-times (all accounts), miss"
+run_wrk "/api/analytics/best-times?$RM&accountId=$ACC" 16 "$STATE/miss.lua" "best-times (one account), miss"
+run_wrk /api/version 16 "" "/api/version (baseline, again)"
+echo "cached answers stored: $(psql "$URL" -tAc "SELECT count(*) FROM analytics_report_cache")"
 
 echo "## Collection: $ACCOUNTS accounts x $POSTS posts made on X"
 psql "$URL" -qc "UPDATE x_accounts SET status = 'paused'"

@@ -54,7 +54,9 @@ impl AnalyticsTest {
             .await
             .expect("start xsim");
         sim.state().clock.freeze_at_ms(start_ms);
+        // The app's own cron trigger would collect on the real clock between the test's ticks.
         let mut setup = Setup::app()
+            .without_cron()
             .var("x_api_base_url", &sim.base_url())
             .kv(Kv::Redis);
         for (k, v) in vars {
@@ -395,6 +397,123 @@ async fn re_running_a_capture_changes_nothing() {
         .data("/api/analytics/overview?from=2026-06-01&to=2026-06-11")
         .await;
     assert_eq!(before["totals"], after["totals"]);
+}
+
+#[tokio::test]
+async fn a_stored_report_is_served_only_while_the_workspaces_analytics_are_unchanged() {
+    // Arrange: one post captured; the reports read once, so each answer is stored.
+    let t0 = ms("2026-06-10T12:10:00Z");
+    let t = AnalyticsTest::start("UTC", t0, &[]).await;
+    let post = t.seed_post("Cached?", t0 - 2 * HOUR);
+    t.tick(t0).await;
+    let range = format!("from={}&to={}", iso(t0 - 3 * DAY), iso(t0 + 2 * HOUR));
+    let reports = [
+        format!("/api/analytics/overview?{range}"),
+        format!("/api/analytics/tweets?{range}&sort=impressions"),
+        format!("/api/analytics/engagement?{range}&bucket=hour"),
+        format!("/api/analytics/audience?{range}"),
+        format!("/api/analytics/best-times?{range}"),
+        format!("/api/analytics/tweets/{post}/series"),
+    ];
+    let mut first = Vec::new();
+    for path in &reports {
+        first.push(t.data(path).await);
+    }
+    let stored = "SELECT count(*) FROM analytics_report_cache";
+    assert_eq!(t.count(stored).await, reports.len() as i64);
+    // Mark every stored answer, so that an answer from the cache is recognisable.
+    let mark = "UPDATE analytics_report_cache SET body = '{\"fromCache\":true}'";
+    t.sql(mark, &[]).await;
+
+    // Act 1: the same requests again, nothing collected meanwhile.
+    let mut again = Vec::new();
+    for path in &reports {
+        again.push(t.data(path).await);
+    }
+
+    // Assert 1: every one came from the cache.
+    for (path, a) in reports.iter().zip(&again) {
+        assert_eq!(a, &json!({ "fromCache": true }), "{path}");
+    }
+
+    // Act 2: an hour later a tick captures the post again (the simulator's counts moved on).
+    let t1 = t0 + HOUR;
+    let tick = t.tick(t1).await;
+    assert_eq!(tick["analytics"]["snapshots"], 1, "{tick}");
+    let overview = t.data(&reports[0]).await;
+    let tweets = t.data(&reports[1]).await;
+    let series = t.data(&reports[5]).await;
+
+    // Assert 2: recomputed from the new data, not the marked answers.
+    let m1 = t.metrics(post, t1);
+    assert_eq!(
+        overview["totals"]["impressions"]["value"], m1.impressions,
+        "{overview}"
+    );
+    assert_eq!(
+        tweets["items"][0]["impressions"], m1.impressions,
+        "{tweets}"
+    );
+    assert_eq!(series["items"].as_array().unwrap().len(), 2, "{series}");
+    assert_ne!(series["items"], first[5]["items"]);
+
+    // Act 3: the answers are marked again and the account is removed.
+    t.sql(mark, &[]).await;
+    let removed = t
+        .app
+        .authed(
+            reqwest::Method::DELETE,
+            &format!("/api/accounts/{}", t.account),
+            &t.token,
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    let overview = t.data(&reports[0]).await;
+
+    // Assert 3: the workspace has no analytics left, and the answer says so.
+    assert_eq!(overview["totals"]["impressions"]["value"], 0, "{overview}");
+    assert_eq!(overview["postsPublished"]["value"], 0, "{overview}");
+}
+
+#[tokio::test]
+async fn posts_published_are_counted_exactly_when_the_range_cuts_through_hours() {
+    // Arrange: six posts made on X, imported by one tick; whole hours are summed from the
+    // rollups' counts, the partial hours at the ends from the posts themselves.
+    let t0 = ms("2026-06-10T14:00:00Z");
+    let t = AnalyticsTest::start("UTC", t0, &[]).await;
+    for at in ["10:05", "10:20", "10:50", "11:30", "13:10", "13:40"] {
+        t.seed_post(&format!("At {at}"), ms(&format!("2026-06-10T{at}:00Z")));
+    }
+    let report = t.tick(t0).await;
+    assert_eq!(report["analytics"]["imported"], 6, "{report}");
+    let tr = &t;
+    let published = |from: &'static str, to: &'static str| async move {
+        let o = tr
+            .data(&format!(
+                "/api/analytics/overview?from=2026-06-10T{from}:00Z&to=2026-06-10T{to}:00Z"
+            ))
+            .await;
+        let n = |k: &str| o["postsPublished"][k].as_i64().unwrap();
+        (n("value"), n("previous"), n("imported"))
+    };
+
+    // Act
+    let across = published("10:15", "13:20").await;
+    let inside_one_hour = published("10:10", "10:55").await;
+    let on_the_hours = published("10:00", "14:00").await;
+    let at_an_edge = published("10:20", "13:10").await;
+
+    // Assert: (this period, the previous one of equal length, imported in this period).
+    assert_eq!(
+        across,
+        (4, 1, 4),
+        "10:20, 10:50, 11:30, 13:10; before: 10:05"
+    );
+    assert_eq!(inside_one_hour, (2, 1, 2), "10:20, 10:50; before: 10:05");
+    assert_eq!(on_the_hours, (6, 0, 6));
+    assert_eq!(at_an_edge, (3, 1, 3), "from inclusive, to exclusive");
 }
 
 #[tokio::test]

@@ -220,6 +220,9 @@ pub struct Setup {
     pub state_dir: Option<PathBuf>,
     /// The Redis of `Kv::Redis` (default `REDIS_URL`).
     pub redis_url: Option<String>,
+    /// Runs the manifest without its cron triggers (for tests that drive the scheduler's
+    /// clock themselves, which a tick on the real clock would disturb).
+    pub no_cron: bool,
 }
 
 impl Setup {
@@ -250,6 +253,7 @@ impl Setup {
             memory_limit: 128 << 20,
             state_dir: None,
             redis_url: None,
+            no_cron: false,
         }
     }
 
@@ -262,6 +266,12 @@ impl Setup {
     pub fn redis_at(mut self, url: &str) -> Setup {
         self.kv = Kv::Redis;
         self.redis_url = Some(url.into());
+        self
+    }
+
+    /// Without the manifest's cron triggers: only the test's own ticks run the scheduler.
+    pub fn without_cron(mut self) -> Setup {
+        self.no_cron = true;
         self
     }
 
@@ -312,13 +322,16 @@ pub fn spin_bin() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// The manifest to give `spin up`: as it is, or, with `SPIN_NO_CRON=1` (a Spin without the
-/// trigger-cron plugin, like SpinKube's shim), a copy beside it without its cron triggers.
-fn without_cron_unless_plugin(manifest: &Path) -> anyhow::Result<PathBuf> {
-    if std::env::var("SPIN_NO_CRON").as_deref() != Ok("1") {
-        return Ok(manifest.to_path_buf());
+/// The manifest to run: as it is, or a copy beside it without its cron triggers when the
+/// test asks for that or, with `SPIN_NO_CRON=1`, when the Spin under test has no trigger-cron
+/// plugin (like SpinKube's shim).
+fn manifest_for(setup: &Setup) -> anyhow::Result<PathBuf> {
+    let plugin_missing =
+        spin_bin().is_some() && std::env::var("SPIN_NO_CRON").as_deref() == Ok("1");
+    if !setup.no_cron && !plugin_missing {
+        return Ok(setup.manifest.clone());
     }
-    let text = std::fs::read_to_string(manifest)?;
+    let text = std::fs::read_to_string(&setup.manifest)?;
     let mut out = String::new();
     let mut skipping = false;
     for line in text.lines() {
@@ -330,8 +343,13 @@ fn without_cron_unless_plugin(manifest: &Path) -> anyhow::Result<PathBuf> {
             out.push('\n');
         }
     }
-    let copy = manifest.with_extension("nocron.toml");
-    std::fs::write(&copy, out)?;
+    // Written under a unique name and renamed: concurrent tests read a whole file.
+    let copy = setup.manifest.with_extension("nocron.toml");
+    let partial = setup
+        .manifest
+        .with_extension(format!("{}.nocron.toml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&partial, out)?;
+    std::fs::rename(&partial, &copy)?;
     Ok(copy)
 }
 
@@ -405,7 +423,7 @@ impl TestApp {
         let db = TestDb::new().await;
         let state_dir = tempfile::tempdir().unwrap();
         let redis_prefix = format!("xmp-test:{}:", uuid::Uuid::new_v4().simple());
-        let mut opts = AppOptions::new(setup.manifest);
+        let mut opts = AppOptions::new(manifest_for(&setup)?);
         opts.listen = "127.0.0.1:0".parse().unwrap();
         opts.env = setup.env;
         opts.variable_overrides = setup.overrides;
@@ -462,7 +480,7 @@ impl TestApp {
             .local_addr()?
             .port();
         let listen = format!("127.0.0.1:{port}");
-        let manifest = without_cron_unless_plugin(&setup.manifest)?;
+        let manifest = manifest_for(&setup)?;
         let mut cmd = std::process::Command::new(spin);
         cmd.arg("up")
             .arg("--from")

@@ -256,7 +256,7 @@ pub fn update_profile(
         let known = tz.len() <= 64
             && !db
                 .query(
-                    "SELECT 1 FROM pg_timezone_names WHERE name = $1
+                    "SELECT 1 FROM time_zone_names WHERE name = $1
                        AND name NOT LIKE 'posix/%' AND name NOT LIKE 'right/%'",
                     &[Param::Str(tz.into())],
                 )?

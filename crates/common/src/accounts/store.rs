@@ -321,7 +321,7 @@ pub struct Settings {
 /// Whether PostgreSQL knows an IANA zone name (its tz database decides, as it does for slots).
 pub fn zone_exists(db: &Db, zone: &str) -> Result<bool, AppError> {
     let rows = db.query(
-        "SELECT 1 FROM pg_timezone_names WHERE name = $1",
+        "SELECT 1 FROM time_zone_names WHERE name = $1",
         &[Param::Str(zone.into())],
     )?;
     Ok(!rows.is_empty())

@@ -1,6 +1,7 @@
 //! The analytics component's handlers, one per route: parse the shared parameters, run one
 //! report, answer JSON (or CSV with a header row for `Accept: text/csv` on lists and series).
 
+use super::cache::{self, Key};
 use super::charts::{self, Bucket};
 use super::collect::Settings;
 use super::lists::{self, Cursor, Sort};
@@ -52,7 +53,17 @@ fn range_json(r: &Range) -> serde_json::Value {
 /// `GET /api/analytics/overview`.
 pub fn overview(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let r = range(env, ctx, caller, DEFAULT_RANGE_DAYS)?;
-    Ok(Reply::ok_json(report::overview(&env.db, &r, env.now_ms)?))
+    // A range that reaches past now has a gap that may run to now: such an answer is kept for
+    // the minute it was computed in.
+    let minute = if r.to_ms > env.now_ms {
+        (env.now_ms / 60_000).to_string()
+    } else {
+        String::new()
+    };
+    let body = cache::answer(&env.db, &Key::range("overview", &r, &minute), || {
+        report::overview(&env.db, &r, env.now_ms)
+    })?;
+    Ok(Reply::ok_json(body))
 }
 
 /// `GET /api/analytics/tweets`.
@@ -69,79 +80,100 @@ pub fn tweets(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> 
         });
     }
     let limit = pagination::limit(ctx.query_param("limit"))?;
-    let (table, next) = lists::tweets(&env.db, &r, sort, after, limit)?;
-    let mut data = range_json(&r);
-    set(&mut data, "items", json!(table.items()));
-    set(&mut data, "nextCursor", json!(next));
-    set(
-        &mut data,
-        "sort",
-        json!(ctx.query_param("sort").unwrap_or_else(|| "date".into())),
+    let raw_sort = ctx.query_param("sort");
+    let raw_cursor = ctx.query_param("cursor").unwrap_or_default();
+    let extra = format!(
+        "{}\n{raw_cursor}\n{limit}",
+        raw_sort.as_deref().unwrap_or("\u{0}")
     );
-    Ok(Reply::ok(data))
+    let body = cache::answer(&env.db, &Key::range("tweets", &r, &extra), || {
+        let (table, next) = lists::tweets(&env.db, &r, sort, after, limit)?;
+        let mut data = range_json(&r);
+        set(&mut data, "items", json!(table.items()));
+        set(&mut data, "nextCursor", json!(next));
+        set(
+            &mut data,
+            "sort",
+            json!(raw_sort.clone().unwrap_or_else(|| "date".into())),
+        );
+        Ok(data.to_string())
+    })?;
+    Ok(Reply::ok_json(body))
 }
 
 /// `GET /api/analytics/tweets/:id/series`.
 pub fn series(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let r = range(env, ctx, caller, DEFAULT_RANGE_DAYS)?;
     let id = ctx.param("id").unwrap_or_default();
-    let table = lists::series(&env.db, r.workspace, id, &r.tz)?;
     if wants_csv(ctx) {
-        return Ok(csv(&table, "series"));
+        return Ok(csv(
+            &lists::series(&env.db, r.workspace, id, &r.tz)?,
+            "series",
+        ));
     }
-    Ok(Reply::ok(
-        json!({ "id": id, "tz": r.tz, "items": table.items() }),
-    ))
+    // The range does not matter to a series: the key is the post and the zone.
+    let key = Key::new(r.workspace, &["series", id, &r.tz]);
+    let body = cache::answer(&env.db, &key, || {
+        let table = lists::series(&env.db, r.workspace, id, &r.tz)?;
+        Ok(json!({ "id": id, "tz": r.tz, "items": table.items() }).to_string())
+    })?;
+    Ok(Reply::ok_json(body))
 }
 
 /// `GET /api/analytics/engagement`.
 pub fn engagement(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let bucket = Bucket::parse(ctx.query_param("bucket"))?;
     let r = range(env, ctx, caller, DEFAULT_RANGE_DAYS)?;
-    let table = charts::engagement(&env.db, &r, bucket)?;
     if wants_csv(ctx) {
-        return Ok(csv(&table, "engagement"));
+        return Ok(csv(&charts::engagement(&env.db, &r, bucket)?, "engagement"));
     }
-    let mut data = range_json(&r);
-    set(
-        &mut data,
-        "bucket",
-        json!(ctx
-            .query_param("bucket")
-            .filter(|b| !b.is_empty())
-            .unwrap_or_else(|| "day".into())),
-    );
-    set(&mut data, "items", json!(table.items()));
-    Ok(Reply::ok(data))
+    let raw_bucket = ctx
+        .query_param("bucket")
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| "day".into());
+    let body = cache::answer(&env.db, &Key::range("engagement", &r, &raw_bucket), || {
+        let table = charts::engagement(&env.db, &r, bucket)?;
+        let mut data = range_json(&r);
+        set(&mut data, "bucket", json!(raw_bucket));
+        set(&mut data, "items", json!(table.items()));
+        Ok(data.to_string())
+    })?;
+    Ok(Reply::ok_json(body))
 }
 
 /// `GET /api/analytics/audience`.
 pub fn audience(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let r = range(env, ctx, caller, DEFAULT_RANGE_DAYS)?;
-    let table = charts::audience(&env.db, &r)?;
     if wants_csv(ctx) {
-        return Ok(csv(&table, "audience"));
+        return Ok(csv(&charts::audience(&env.db, &r)?, "audience"));
     }
-    let mut data = range_json(&r);
-    set(&mut data, "items", json!(table.items()));
-    Ok(Reply::ok(data))
+    let body = cache::answer(&env.db, &Key::range("audience", &r, ""), || {
+        let table = charts::audience(&env.db, &r)?;
+        let mut data = range_json(&r);
+        set(&mut data, "items", json!(table.items()));
+        Ok(data.to_string())
+    })?;
+    Ok(Reply::ok_json(body))
 }
 
 /// `GET /api/analytics/best-times`.
 pub fn best_times(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let r = range(env, ctx, caller, DEFAULT_BEST_TIMES_DAYS)?;
-    let (table, measured) = charts::best_times(&env.db, &r)?;
     if wants_csv(ctx) {
-        return Ok(csv(&table, "best-times"));
+        return Ok(csv(&charts::best_times(&env.db, &r)?.0, "best-times"));
     }
-    let mut data = range_json(&r);
-    if let (Some(d), serde_json::Value::Object(grid)) = (
-        data.as_object_mut(),
-        charts::best_times_json(&table, measured, &r.tz),
-    ) {
-        d.extend(grid);
-    }
-    Ok(Reply::ok(data))
+    let body = cache::answer(&env.db, &Key::range("best-times", &r, ""), || {
+        let (table, measured) = charts::best_times(&env.db, &r)?;
+        let mut data = range_json(&r);
+        if let (Some(d), serde_json::Value::Object(grid)) = (
+            data.as_object_mut(),
+            charts::best_times_json(&table, measured, &r.tz),
+        ) {
+            d.extend(grid);
+        }
+        Ok(data.to_string())
+    })?;
+    Ok(Reply::ok_json(body))
 }
 
 /// `GET /api/analytics/usage`.

@@ -136,6 +136,7 @@ impl Collector<'_> {
         let now = self.now();
         store::register_published(self.db, now - DAY)?;
         store::ensure_accounts(self.db)?;
+        super::cache::prune(self.db)?;
         let (used, elapsed) = store::month_reads(self.db, now)?;
         let thinning = cadence::thinning(settings.monthly_read_budget, used, elapsed);
         self.summary.thinning = thinning;

@@ -38,12 +38,28 @@ impl Sort {
             Sort::EngagementRate => "engagementRate",
         }
     }
-    /// The sort key: a value every row has, so that cursors compare rows exactly.
+    /// The sort key: a value every row has, so that cursors compare rows exactly; the same
+    /// expressions as the `post_latest` indexes the list walks (migration 0010).
     fn key(self) -> &'static str {
         match self {
-            Sort::Date => "(extract(epoch FROM ap.published_at) * 1000000)::int8::float8",
+            Sort::Date => "(extract(epoch FROM l.published_at) * 1000000)::int8::float8",
             Sort::Impressions => "coalesce(l.impressions, -1)::float8",
             Sort::EngagementRate => "coalesce(l.engagement_rate, -1)",
+        }
+    }
+    /// What the list orders by (greatest first): the key, or for dates the instant itself
+    /// (its index), which orders the same.
+    fn order(self) -> &'static str {
+        match self {
+            Sort::Date => "l.published_at",
+            s => s.key(),
+        }
+    }
+    /// The order value of a cursor's key `k` (a float parameter).
+    fn order_of(self, k: &str) -> String {
+        match self {
+            Sort::Date => format!("(timestamptz 'epoch' + {k}::int8 * interval '1 microsecond')"),
+            _ => k.to_string(),
         }
     }
 }
@@ -119,28 +135,33 @@ pub fn tweets(
     let ws = r.workspace_param(&mut p);
     let (f, t) = (p.at(r.from_ms), p.at(r.to_ms));
     let tz = format!("{}::text", p.add(Param::Str(r.tz.clone())));
-    let acc = r.account_filter(&mut p, "ap.account_id");
-    let key = sort.key();
+    let (key, order) = (sort.key(), sort.order());
+    let acc = r.account_filter(&mut p, "l.account_id");
     let after_sql = match after {
-        Some(c) => format!(
-            " AND ({key}, ap.id) < ({}::float8, {}::int8)",
-            p.add(Param::Floating64(c.key)),
-            p.add(Param::Int64(c.id))
-        ),
+        Some(c) => {
+            let k = format!("{}::float8", p.add(Param::Floating64(c.key)));
+            format!(
+                " AND ({order}, l.post) < ({}, {}::int8)",
+                sort.order_of(&k),
+                p.add(Param::Int64(c.id))
+            )
+        }
         None => String::new(),
     };
     let n = p.add(Param::Int64(limit as i64 + 1));
+    // Every collected post has its `post_latest` row (NULL counters before the first
+    // capture): the list walks that table's index for the sort and stops after one page.
     let sql = format!(
         "SELECT ap.x_post_id, ap.post_id::text AS post_id, ap.account_id::text AS account_id,
            ap.imported, ap.content, xmp_iso(ap.published_at) AS published_at,
            {local} AS published_local,
            l.impressions, l.likes, l.reposts, l.quotes, l.replies, l.bookmarks, l.url_clicks,
            l.profile_clicks, l.engagements, l.engagement_rate, xmp_iso(l.captured_at) AS captured_at,
-           {key} AS sort_key, ap.id AS row_id
-         FROM analytics_posts ap LEFT JOIN post_latest l ON l.post = ap.id
-         WHERE ap.workspace_id = {ws}{acc} AND ap.published_at >= {f} AND ap.published_at < {t}
+           {key} AS sort_key, l.post AS row_id
+         FROM post_latest l JOIN analytics_posts ap ON ap.id = l.post
+         WHERE l.workspace_id = {ws}{acc} AND l.published_at >= {f} AND l.published_at < {t}
            {after_sql}
-         ORDER BY {key} DESC, ap.id DESC
+         ORDER BY {order} DESC, l.post DESC
          LIMIT {n}",
         local = local_iso("ap.published_at", &tz),
     );

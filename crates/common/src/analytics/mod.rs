@@ -5,13 +5,15 @@
 //! writes snapshots, rollups and latest values in one statement per batch); `api` serves the
 //! analytics component (`params` for the shared query parameters, `report`, `lists`, `charts`
 //! for the reports, `table` for JSON and CSV from the same rows). Migration
-//! `0008_analytics.sql` holds the tables.
+//! `0008_analytics.sql` holds the tables; `0010_analytics_reads.sql` the indexes the reports
+//! walk and the report cache (`cache`: answers kept while the workspace's data is unchanged).
 //!
 //! The engagement rate, everywhere: (likes + reposts + quotes + replies + bookmarks, plus URL
 //! and profile clicks where X returned them) ÷ impressions; a period's rate is Σ engagements ÷
 //! Σ impressions, never an average of rates.
 
 pub mod api;
+pub mod cache;
 pub mod cadence;
 pub mod charts;
 pub mod collect;

@@ -91,7 +91,7 @@ impl Range {
             "SELECT (SELECT timezone FROM x_accounts
                      WHERE workspace_id = $1::uuid AND id = $2::uuid) AS account_tz,
                     CASE WHEN $3::text IS NULL THEN true
-                         ELSE EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $3::text)
+                         ELSE EXISTS (SELECT 1 FROM time_zone_names WHERE name = $3::text)
                     END AS tz_ok",
             &[
                 Param::Uuid(workspace.to_string()),

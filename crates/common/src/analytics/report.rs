@@ -18,6 +18,16 @@ fn change(cur: &str, prev: &str) -> String {
     )
 }
 
+/// An instant rounded down to its UTC hour.
+fn floor_hour(ts: &str) -> String {
+    format!("date_trunc('hour', {ts}, 'UTC')")
+}
+
+/// An instant rounded up to a UTC hour (itself when it is one).
+fn ceil_hour(ts: &str) -> String {
+    format!("(date_trunc('hour', {ts} - interval '1 microsecond', 'UTC') + interval '1 hour')")
+}
+
 /// The overview's `data`, as JSON text.
 pub fn overview(db: &Db, r: &Range, now_ms: i64) -> Result<String, AppError> {
     let mut p = Params::default();
@@ -46,17 +56,28 @@ pub fn overview(db: &Db, r: &Range, now_ms: i64) -> Result<String, AppError> {
               ORDER BY x.captured_at {dir} LIMIT 1)"
         )
     };
+    // Posts published in [a, b): the whole UTC hours inside it from the rollups' counts, the
+    // partial hours at its ends from the posts themselves (`a` with its next hour, `b` with
+    // its hour; an empty hour range when both ends fall in one hour).
+    let published = |col: &str, only: &str, (a, a_up): (&str, &str), (b_down, b): (&str, &str)| {
+        format!(
+            "((SELECT coalesce(sum(h.{col}), 0) FROM {rollups} AND h.hour >= {a_up}
+                 AND h.hour < {b_down})
+              + (SELECT count(*) FROM analytics_posts ap
+                 WHERE ap.workspace_id = {ws}{acc_ap}{only}
+                   AND ((ap.published_at >= {a} AND ap.published_at < least({a_up}, {b}))
+                        OR (ap.published_at >= greatest({b_down}, {a_up})
+                            AND ap.published_at < {b}))))::int8"
+        )
+    };
     let sql = format!(
         "WITH r AS (SELECT {f} AS f, {t} AS t, {f} - ({t} - {f}) AS pf, {now} AS now),
          cur AS (SELECT {sums} FROM r, {rollups} AND h.hour >= r.f AND h.hour < r.t),
          prev AS (SELECT {sums} FROM r, {rollups} AND h.hour >= r.pf AND h.hour < r.f),
-         pub AS (SELECT count(*) FILTER (WHERE ap.published_at >= r.f)::int8 AS cur,
-                        count(*) FILTER (WHERE ap.published_at < r.f)::int8 AS prev,
-                        count(*) FILTER (WHERE ap.published_at >= r.f AND ap.imported)::int8
-                          AS imported
-                 FROM analytics_posts ap, r
-                 WHERE ap.workspace_id = {ws}{acc_ap}
-                   AND ap.published_at >= r.pf AND ap.published_at < r.t),
+         hr AS (SELECT {ceil_f} AS fc, {floor_t} AS tf, {ceil_pf} AS pfc, {floor_f} AS ff
+                FROM r),
+         pub AS (SELECT {pub_cur} AS cur, {pub_prev} AS prev, {pub_imported} AS imported
+                 FROM r, hr),
          acc AS (SELECT a.id, a.created_at FROM x_accounts a WHERE a.workspace_id = {ws}{acc_a}),
          fol AS (SELECT {e_cur} AS e, {e_mid} AS m, {e_start} AS s, {first_cur} AS fc,
                         {first_prev} AS fp
@@ -94,6 +115,18 @@ pub fn overview(db: &Db, r: &Range, now_ms: i64) -> Result<String, AppError> {
            'gaps', gaps.j)::text AS data
          FROM r, cur, prev, pub, fg, sync, gaps",
         sums = rollup_sums("h"),
+        ceil_f = ceil_hour("r.f"),
+        floor_t = floor_hour("r.t"),
+        ceil_pf = ceil_hour("r.pf"),
+        floor_f = floor_hour("r.f"),
+        pub_cur = published("posts", "", ("r.f", "hr.fc"), ("hr.tf", "r.t")),
+        pub_prev = published("posts", "", ("r.pf", "hr.pfc"), ("hr.ff", "r.f")),
+        pub_imported = published(
+            "imported_posts",
+            " AND ap.imported",
+            ("r.f", "hr.fc"),
+            ("hr.tf", "r.t")
+        ),
         e_cur = followers("x.captured_at < r.t", "DESC"),
         e_mid = followers("x.captured_at < r.f", "DESC"),
         e_start = followers("x.captured_at < r.pf", "DESC"),

@@ -422,7 +422,7 @@ WITH input AS (
   ON CONFLICT (post, slot_at) DO NOTHING
   RETURNING post
 ), d AS (
-  SELECT m.id, m.workspace_id, m.account_id, m.published_at, l.post IS NULL AS first,
+  SELECT m.id, m.workspace_id, m.account_id, m.published_at, l.captured_at IS NULL AS first,
     coalesce(m.impressions, l.impressions) AS impressions,
     coalesce(m.likes, l.likes) AS likes,
     coalesce(m.reposts, l.reposts) AS reposts,
