@@ -56,28 +56,36 @@ pub fn overview(db: &Db, r: &Range, now_ms: i64) -> Result<String, AppError> {
               ORDER BY x.captured_at {dir} LIMIT 1)"
         )
     };
-    // Posts published in [a, b): the whole UTC hours inside it from the rollups' counts, the
-    // partial hours at its ends from the posts themselves (`a` with its next hour, `b` with
-    // its hour; an empty hour range when both ends fall in one hour).
-    let published = |col: &str, only: &str, (a, a_up): (&str, &str), (b_down, b): (&str, &str)| {
+    // Posts published in [a, b): the whole UTC hours inside it from the rollups' counts (read
+    // with the period's totals), the partial hours at its ends from the posts themselves (`a`
+    // with its next hour, `b` with its hour; no whole hour when both ends fall in one).
+    let whole = |(a_up, b_down): (&str, &str)| {
         format!(
-            "((SELECT coalesce(sum(h.{col}), 0) FROM {rollups} AND h.hour >= {a_up}
-                 AND h.hour < {b_down})
-              + (SELECT count(*) FROM analytics_posts ap
-                 WHERE ap.workspace_id = {ws}{acc_ap}{only}
-                   AND ((ap.published_at >= {a} AND ap.published_at < least({a_up}, {b}))
-                        OR (ap.published_at >= greatest({b_down}, {a_up})
-                            AND ap.published_at < {b}))))::int8"
+            "coalesce(sum(h.posts) FILTER (WHERE h.hour >= {a_up} AND h.hour < {b_down}), 0)
+               ::int8 AS posts,
+             coalesce(sum(h.imported_posts) FILTER (WHERE h.hour >= {a_up} AND h.hour < {b_down}),
+               0)::int8 AS imported_posts"
+        )
+    };
+    let edges = |only: &str, (a, a_up): (&str, &str), (b_down, b): (&str, &str)| {
+        format!(
+            "(SELECT count(*) FROM analytics_posts ap
+              WHERE ap.workspace_id = {ws}{acc_ap}{only}
+                AND ((ap.published_at >= {a} AND ap.published_at < least({a_up}, {b}))
+                     OR (ap.published_at >= greatest({b_down}, {a_up}) AND ap.published_at < {b})))"
         )
     };
     let sql = format!(
         "WITH r AS (SELECT {f} AS f, {t} AS t, {f} - ({t} - {f}) AS pf, {now} AS now),
-         cur AS (SELECT {sums} FROM r, {rollups} AND h.hour >= r.f AND h.hour < r.t),
-         prev AS (SELECT {sums} FROM r, {rollups} AND h.hour >= r.pf AND h.hour < r.f),
          hr AS (SELECT {ceil_f} AS fc, {floor_t} AS tf, {ceil_pf} AS pfc, {floor_f} AS ff
                 FROM r),
-         pub AS (SELECT {pub_cur} AS cur, {pub_prev} AS prev, {pub_imported} AS imported
-                 FROM r, hr),
+         cur AS (SELECT {sums}, {whole_cur}
+                 FROM r, hr, {rollups} AND h.hour >= r.f AND h.hour < r.t),
+         prev AS (SELECT {sums}, {whole_prev}
+                  FROM r, hr, {rollups} AND h.hour >= r.pf AND h.hour < r.f),
+         pub AS (SELECT cur.posts + {edges_cur} AS cur, prev.posts + {edges_prev} AS prev,
+                        cur.imported_posts + {edges_imported} AS imported
+                 FROM r, hr, cur, prev),
          acc AS (SELECT a.id, a.created_at FROM x_accounts a WHERE a.workspace_id = {ws}{acc_a}),
          fol AS (SELECT {e_cur} AS e, {e_mid} AS m, {e_start} AS s, {first_cur} AS fc,
                         {first_prev} AS fp
@@ -119,14 +127,11 @@ pub fn overview(db: &Db, r: &Range, now_ms: i64) -> Result<String, AppError> {
         floor_t = floor_hour("r.t"),
         ceil_pf = ceil_hour("r.pf"),
         floor_f = floor_hour("r.f"),
-        pub_cur = published("posts", "", ("r.f", "hr.fc"), ("hr.tf", "r.t")),
-        pub_prev = published("posts", "", ("r.pf", "hr.pfc"), ("hr.ff", "r.f")),
-        pub_imported = published(
-            "imported_posts",
-            " AND ap.imported",
-            ("r.f", "hr.fc"),
-            ("hr.tf", "r.t")
-        ),
+        whole_cur = whole(("hr.fc", "hr.tf")),
+        whole_prev = whole(("hr.pfc", "hr.ff")),
+        edges_cur = edges("", ("r.f", "hr.fc"), ("hr.tf", "r.t")),
+        edges_prev = edges("", ("r.pf", "hr.pfc"), ("hr.ff", "r.f")),
+        edges_imported = edges(" AND ap.imported", ("r.f", "hr.fc"), ("hr.tf", "r.t")),
         e_cur = followers("x.captured_at < r.t", "DESC"),
         e_mid = followers("x.captured_at < r.f", "DESC"),
         e_start = followers("x.captured_at < r.pf", "DESC"),
