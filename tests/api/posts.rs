@@ -681,6 +681,38 @@ async fn lists_filter_by_status_and_account_and_page_without_repeats() {
 }
 
 #[tokio::test]
+async fn each_list_item_is_the_post_exactly_as_reading_it_alone_shows_it() {
+    // Arrange: a draft, a scheduled post with a poll, one with a quote.
+    let p = PostsTest::start().await;
+    let bodies = [
+        json!({ "content": "a draft", "accountId": p.account }),
+        json!({ "content": "which one?", "accountId": p.account, "scheduledAt": in_hours(3),
+                "poll": { "options": ["this", "that"], "durationMinutes": 60 } }),
+        json!({ "content": "look at this", "accountId": p.account, "scheduledAt": in_hours(5),
+                "quoteOf": "1234567890123456789" }),
+    ];
+    for body in &bodies {
+        p.created(body).await;
+    }
+
+    // Act
+    let list = p.t.app.auth_get("/api/tweets", &p.t.token).await;
+
+    // Assert: the same object, field for field, as GET /api/tweets/:id without its thread and
+    // history (which only the single post carries).
+    assert_eq!(list.status, 200, "{}", list.text);
+    let items = list.json()["data"]["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), bodies.len());
+    for item in items {
+        let mut alone = p.get(item["id"].as_str().unwrap()).await.json()["data"].clone();
+        let alone = alone.as_object_mut().unwrap();
+        assert!(alone.remove("thread").is_some() && alone.remove("history").is_some());
+        assert_eq!(item, Value::Object(alone.clone()));
+        assert!(item["createdAt"].as_str().unwrap().ends_with('Z'), "{item}");
+    }
+}
+
+#[tokio::test]
 async fn a_paused_account_cannot_get_scheduled_posts_but_keeps_drafts() {
     // Arrange
     let p = PostsTest::start().await;

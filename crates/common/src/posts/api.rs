@@ -290,7 +290,10 @@ pub fn list(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let ws = caller.acting_workspace()?;
     let filter = Filter::from_query(|n| ctx.query_param(n))?;
     let (items, next) = store::list(&env.db, ws, &filter)?;
-    Ok(Reply::ok(json!({ "items": items, "nextCursor": next })))
+    let next = serde_json::to_string(&next).map_err(AppError::internal)?;
+    Ok(Reply::ok_json(format!(
+        r#"{{"items":{items},"nextCursor":{next}}}"#
+    )))
 }
 
 pub fn get(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {

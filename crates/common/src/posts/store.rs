@@ -19,16 +19,12 @@ pub const STATUSES: [&str; 6] = [
     "cancelled",
 ];
 
-const COLUMNS: &str = "p.id::text AS id, p.account_id::text AS account_id, a.username,
-    p.content, array_to_json(p.media_ids)::text AS media_ids, p.reply_to, p.quote_of,
-    p.poll::text AS poll, p.status, p.queued, p.attempts::int8 AS attempts, p.x_post_id,
-    p.last_error, p.thread_position::int8 AS position,
-    (extract(epoch FROM p.scheduled_at) * 1000)::int8 AS scheduled_ms,
-    (extract(epoch FROM p.published_at) * 1000)::int8 AS published_ms,
-    (extract(epoch FROM p.deleted_on_x_at) * 1000)::int8 AS deleted_ms,
-    (extract(epoch FROM p.created_at) * 1000)::int8 AS created_ms,
-    (extract(epoch FROM p.updated_at) * 1000)::int8 AS updated_ms,
-    (extract(epoch FROM p.created_at) * 1000000)::int8 AS created_us";
+/// A thread's rows: the head as the API shows it (`xmp_post_item`, migration 0011) and what a
+/// part shows.
+const COLUMNS: &str = "CASE WHEN p.thread_position = 0 THEN xmp_post_item(p, a.username)::text END
+      AS item,
+    p.id::text AS id, p.content, array_to_json(p.media_ids)::text AS media_ids, p.status,
+    p.x_post_id, p.thread_position::int8 AS position";
 
 fn uuid(s: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(s).map_err(AppError::internal)
@@ -38,31 +34,6 @@ fn json_text(r: &Row<'_>, col: &str) -> Result<Value, AppError> {
     Ok(r.get::<Option<String>>(col)?
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or(Value::Null))
-}
-
-/// A post (its head row) as the API shows it.
-fn post_json(r: &Row<'_>) -> Result<Value, AppError> {
-    let account_id: Option<String> = r.get("account_id")?;
-    let username: Option<String> = r.get("username")?;
-    Ok(json!({
-        "id": r.get::<String>("id")?,
-        "content": r.get::<String>("content")?,
-        "status": r.get::<String>("status")?,
-        "scheduledAt": r.get::<Option<i64>>("scheduled_ms")?.map(rfc3339),
-        "publishedAt": r.get::<Option<i64>>("published_ms")?.map(rfc3339),
-        "deletedOnXAt": r.get::<Option<i64>>("deleted_ms")?.map(rfc3339),
-        "xPostId": r.get::<Option<String>>("x_post_id")?,
-        "account": account_id.map(|id| json!({ "id": id, "username": username })),
-        "mediaIds": json_text(r, "media_ids")?,
-        "replyTo": r.get::<Option<String>>("reply_to")?,
-        "quoteOf": r.get::<Option<String>>("quote_of")?,
-        "poll": json_text(r, "poll")?,
-        "queued": r.get::<bool>("queued")?,
-        "attempts": r.get::<i64>("attempts")?,
-        "lastError": r.get::<Option<String>>("last_error")?,
-        "createdAt": rfc3339(r.get::<i64>("created_ms")?),
-        "updatedAt": rfc3339(r.get::<i64>("updated_ms")?),
-    }))
 }
 
 /// Where a new or edited post goes.
@@ -235,7 +206,7 @@ pub fn get(db: &Db, ws: Uuid, id: Uuid) -> Result<Value, AppError> {
     )?;
     let mut parts = rows.iter();
     let head = parts.next().ok_or_else(|| AppError::not_found("Post"))?;
-    let mut post = post_json(&head)?;
+    let mut post = json_text(&head, "item")?;
     let thread: Vec<Value> = parts
         .map(|r| {
             Ok(json!({
@@ -313,22 +284,23 @@ impl Filter {
 }
 
 /// A page of posts (thread heads), newest first, cursor on (creation microsecond, id).
-pub fn list(db: &Db, ws: Uuid, f: &Filter) -> Result<(Vec<Value>, Option<String>), AppError> {
+/// One page of heads as a JSON array (built by PostgreSQL), and the next cursor.
+pub fn list(db: &Db, ws: Uuid, f: &Filter) -> Result<(String, Option<String>), AppError> {
     let ms = |v: Option<i64>| v.map(Param::Int64).unwrap_or(Param::DbNull);
     let rows = db.query(
-        &format!(
-            "SELECT {COLUMNS} FROM posts p LEFT JOIN x_accounts a ON a.id = p.account_id
-             WHERE p.workspace_id = $1::uuid AND p.thread_position = 0
-               AND ($2::text IS NULL OR p.status = $2)
-               AND ($3::uuid IS NULL OR p.account_id = $3::uuid)
-               AND ($4::int8 IS NULL OR p.scheduled_at >=
-                    timestamptz 'epoch' + $4::int8 * interval '1 millisecond')
-               AND ($5::int8 IS NULL OR p.scheduled_at <
-                    timestamptz 'epoch' + $5::int8 * interval '1 millisecond')
-               AND ($6::int8 IS NULL OR (p.created_at, p.id) <
-                    (timestamptz 'epoch' + $6::int8 * interval '1 microsecond', $7::uuid))
-             ORDER BY p.created_at DESC, p.id DESC LIMIT $8"
-        ),
+        "SELECT xmp_post_item(p, a.username)::text AS item, p.id::text AS id,
+           (extract(epoch FROM p.created_at) * 1000000)::int8 AS created_us
+         FROM posts p LEFT JOIN x_accounts a ON a.id = p.account_id
+         WHERE p.workspace_id = $1::uuid AND p.thread_position = 0
+           AND ($2::text IS NULL OR p.status = $2)
+           AND ($3::uuid IS NULL OR p.account_id = $3::uuid)
+           AND ($4::int8 IS NULL OR p.scheduled_at >=
+                timestamptz 'epoch' + $4::int8 * interval '1 millisecond')
+           AND ($5::int8 IS NULL OR p.scheduled_at <
+                timestamptz 'epoch' + $5::int8 * interval '1 millisecond')
+           AND ($6::int8 IS NULL OR (p.created_at, p.id) <
+                (timestamptz 'epoch' + $6::int8 * interval '1 microsecond', $7::uuid))
+         ORDER BY p.created_at DESC, p.id DESC LIMIT $8",
         &[
             Param::Uuid(ws.to_string()),
             opt_str(f.status.clone()),
@@ -344,12 +316,16 @@ pub fn list(db: &Db, ws: Uuid, f: &Filter) -> Result<(Vec<Value>, Option<String>
             Param::Int64(f.limit as i64 + 1),
         ],
     )?;
-    let mut items = Vec::with_capacity(rows.len());
+    let mut items = String::from("[");
     let mut last = None;
     for r in rows.iter().take(f.limit) {
-        items.push(post_json(&r)?);
+        if last.is_some() {
+            items.push(',');
+        }
+        items.push_str(&r.get::<String>("item")?);
         last = Some((r.get::<i64>("created_us")?, r.get::<String>("id")?));
     }
+    items.push(']');
     let next = (rows.len() > f.limit)
         .then(|| last.map(|(us, id)| pagination::encode(us, id)))
         .flatten();
