@@ -713,6 +713,68 @@ async fn each_list_item_is_the_post_exactly_as_reading_it_alone_shows_it() {
 }
 
 #[tokio::test]
+async fn a_reschedule_that_also_changes_a_later_part_the_poll_or_the_quote_is_an_edit_too() {
+    // Arrange: three scheduled posts: a thread, a poll, a quote.
+    let p = PostsTest::start().await;
+    let (at, later) = (in_hours(3), in_hours(5));
+    let thread = json!({ "content": "Thread", "accountId": p.account, "scheduledAt": at,
+                         "thread": [{ "content": "part two" }] });
+    let poll = json!({ "content": "Poll", "accountId": p.account, "scheduledAt": at,
+                       "poll": { "options": ["a", "b"], "durationMinutes": 60 } });
+    let quote = json!({ "content": "Quote", "accountId": p.account, "scheduledAt": at,
+                        "quoteOf": "1234567890123456789" });
+    let mut ids = Vec::new();
+    for body in [&thread, &poll, &quote] {
+        ids.push(p.created(body).await["id"].as_str().unwrap().to_string());
+    }
+
+    // Act: each is moved to a later time and changed only where the old check did not look;
+    // then one is moved again with nothing else changed.
+    let mut changed = [thread.clone(), poll.clone(), quote.clone()];
+    changed[0]["thread"][0]["content"] = json!("part two, reworded");
+    changed[1]["poll"]["options"] = json!(["a", "c"]);
+    changed[2]["quoteOf"] = json!("1234567890123456790");
+    for (id, body) in ids.iter().zip(changed.iter_mut()) {
+        body["scheduledAt"] = json!(later);
+        let resp =
+            p.t.call(
+                Method::PUT,
+                &format!("/api/tweets/{id}"),
+                &p.t.token,
+                Some(body),
+            )
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.text);
+    }
+    let mut moved_only = changed[0].clone();
+    moved_only["scheduledAt"] = json!(in_hours(7));
+    let resp =
+        p.t.call(
+            Method::PUT,
+            &format!("/api/tweets/{}", ids[0]),
+            &p.t.token,
+            Some(&moved_only),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+
+    // Assert: every change is in the history; a move alone is a reschedule alone.
+    let thread_history = history_kinds(&p.get(&ids[0]).await.json()["data"]);
+    assert_eq!(
+        thread_history,
+        ["created", "rescheduled", "edited", "rescheduled"]
+    );
+    for id in &ids[1..] {
+        let read = p.get(id).await.json()["data"].clone();
+        assert_eq!(
+            history_kinds(&read),
+            ["created", "rescheduled", "edited"],
+            "{read}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_paused_account_cannot_get_scheduled_posts_but_keeps_drafts() {
     // Arrange
     let p = PostsTest::start().await;

@@ -320,11 +320,7 @@ pub async fn update(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
         store::replace(db, ws, id, &draft, &placement)?;
         let after = store::get(db, ws, id)?;
         let rescheduled = json::field(&before, "scheduledAt") != json::field(&after, "scheduledAt");
-        let edited = json::field(&before, "content") != json::field(&after, "content")
-            || json::field(&before, "thread").as_array().map(Vec::len)
-                != json::field(&after, "thread").as_array().map(Vec::len)
-            || json::field(&before, "mediaIds") != json::field(&after, "mediaIds")
-            || json::field(&before, "account") != json::field(&after, "account");
+        let edited = written(&before) != written(&after);
         if rescheduled {
             store::event(
                 db,
@@ -356,6 +352,26 @@ pub async fn update(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
         )?;
         Ok(Reply::ok(store::get(db, ws, id)?))
     })
+}
+
+/// What an edit changes, as opposed to when (or whether) the post goes out: the text, media,
+/// account, poll, quote and reply of the head, and each later part's text and media (parts get
+/// new ids when a thread is replaced, so ids are not compared).
+fn written(post: &Value) -> Value {
+    let parts: Vec<Value> = json::field(post, "thread")
+        .as_array()
+        .map(|parts| {
+            parts
+                .iter()
+                .map(|part| json!([json::field(part, "content"), json::field(part, "mediaIds")]))
+                .collect()
+        })
+        .unwrap_or_default();
+    let head = [
+        "content", "mediaIds", "account", "poll", "quoteOf", "replyTo",
+    ]
+    .map(|key| json::field(post, key).clone());
+    json!([head, parts])
 }
 
 /// A change made by a user: the post's history event and the audit row (`post.<kind>`).
