@@ -119,8 +119,8 @@ END $$;
 CREATE TRIGGER x_accounts_rollups_out BEFORE DELETE ON x_accounts
   FOR EACH ROW EXECUTE FUNCTION xmp_account_rollups_out();
 
--- The report cache. A workspace's reports change only when collection stores something, an
--- account is connected or removed, or an account's zone changes. Each such commit bumps the
+-- The report cache. A workspace's reports change only when collection stores something or an
+-- account is connected or removed (a zone is part of the request's key). Each such commit bumps the
 -- workspace's version once, at commit (deferred triggers: the version row is locked only while
 -- committing, so no lock is held while anything else is awaited); an answer is served from the
 -- cache only while the version it was computed at is current.
@@ -159,10 +159,6 @@ BEGIN
 END $$;
 CREATE CONSTRAINT TRIGGER x_accounts_analytics_touch AFTER INSERT OR DELETE ON x_accounts
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION xmp_analytics_touch();
-CREATE CONSTRAINT TRIGGER x_accounts_zone_analytics_touch AFTER UPDATE OF timezone ON x_accounts
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-  WHEN (OLD.timezone IS DISTINCT FROM NEW.timezone)
-  EXECUTE FUNCTION xmp_analytics_touch();
 
 -- Answers by (workspace, hash of the resolved request); unlogged: a crash empties it, which
 -- only costs recomputation. The scheduler's tick removes answers older than a day.

@@ -3,7 +3,7 @@
 //!
 //! The version (`analytics_versions`) is bumped once per committing transaction that changes
 //! anything a report reads: snapshots, rollups, latest values, posts, gaps, collection state,
-//! an account connected or removed, an account's zone (deferred triggers, migration 0010). An
+//! an account connected or removed (deferred triggers, migration 0010; zones are in the key). An
 //! answer computed after reading version `v` reflects at least the data of `v`, so storing it
 //! under `v` can only ever be as fresh as or fresher than what `v` promises; any later change
 //! makes `v` old and the answer unreachable.
