@@ -69,6 +69,7 @@ contract: components native
 
 # The integration suite against a real Spin (`SPIN_BIN=/path/to/spin make test-spin`), with the
 # trigger-cron plugin 0.3.0 installed; tests about xmp itself (named xmp_...) return at once.
+# `TEST_KV=redis` puts every test that does not choose its store on Redis.
 test-spin:
 	@test -n "$(SPIN_BIN)" || { echo "set SPIN_BIN to a spin binary"; exit 2; }
 	$(CARGO) build --target $(WASM_TARGET) --release $(WASM_PACKAGES) -p probe

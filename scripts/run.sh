@@ -46,6 +46,6 @@ export SPIN_VARIABLE_ACCOUNTS_CONNECTED_URL="${SPIN_VARIABLE_ACCOUNTS_CONNECTED_
 echo "xmp: open http://$LISTEN/  (the web app); try  curl http://$LISTEN/api/health"
 target/release/xmp up --listen "$LISTEN" &
 XMP_PID=$!
-# Stop both on Ctrl-C or SIGTERM; xmp finishes in-flight requests first.
+# Stop both on Ctrl-C or SIGTERM (xmp stops at once, as Spin does).
 trap 'kill ${XMP_PID:-} ${XSIM_PID:-} 2>/dev/null || true' EXIT INT TERM
 wait "$XMP_PID"

@@ -644,7 +644,7 @@ async fn a_users_limiter_keeps_at_most_three_keys_however_many_windows_pass() {
         .await;
     let user = app.register("windows@example.com", "Windows").await;
     let token = user["accessToken"].as_str().unwrap().to_string();
-    let mut redis = redis::Client::open(crate::helpers::REDIS_URL)
+    let mut redis = redis::Client::open(app.redis_url.as_str())
         .unwrap()
         .get_multiplexed_async_connection()
         .await

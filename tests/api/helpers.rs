@@ -244,9 +244,14 @@ impl Setup {
             "encryption_key".to_string(),
             TEST_ENCRYPTION_KEY.to_string(),
         );
+        // `TEST_KV=redis` runs every test that does not choose its store on Redis.
+        let kv = match std::env::var("TEST_KV").as_deref() {
+            Ok("redis") => Kv::Redis,
+            _ => Kv::Embedded,
+        };
         Setup {
             manifest,
-            kv: Kv::Embedded,
+            kv,
             env: HashMap::new(),
             overrides,
             cpu_limit: std::time::Duration::from_secs(10),
@@ -295,6 +300,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: TestDb,
     pub redis_prefix: String,
+    /// The Redis database the app's store uses (a numbered database of its own on Spin).
+    pub redis_url: String,
     pub logs: Arc<Mutex<Vec<String>>>,
     pub state_dir: tempfile::TempDir,
     app: Option<Running>,
@@ -380,7 +387,7 @@ impl Resp {
 
 impl TestApp {
     pub async fn spawn(setup: Setup) -> TestApp {
-        let (app, db, redis_prefix, logs, state_dir) =
+        let (app, db, (redis_url, redis_prefix), logs, state_dir) =
             Self::start(setup).await.expect("start the app");
         let addr = match &app {
             Running::Xmp(app) => app.addr.to_string(),
@@ -397,6 +404,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             db,
             redis_prefix,
+            redis_url,
             logs,
             state_dir,
             app: Some(app),
@@ -413,7 +421,7 @@ impl TestApp {
     ) -> anyhow::Result<(
         Running,
         TestDb,
-        String,
+        (String, String),
         Arc<Mutex<Vec<String>>>,
         tempfile::TempDir,
     )> {
@@ -448,8 +456,8 @@ impl TestApp {
         opts.memory_limit = setup.memory_limit;
         let (sink, logs) = LogSink::capture();
         opts.log = sink;
+        let redis_url = setup.redis_url.as_deref().unwrap_or(REDIS_URL).to_string();
         if setup.kv == Kv::Redis {
-            let redis_url = setup.redis_url.as_deref().unwrap_or(REDIS_URL);
             let file = state_dir.path().join("runtime-config.toml");
             std::fs::write(
                 &file,
@@ -459,7 +467,13 @@ impl TestApp {
             opts.runtime_config = Some(file);
         }
         let app = xmp_host::start(runtime(), opts).await?;
-        Ok((Running::Xmp(app), db, redis_prefix, logs, state_dir))
+        Ok((
+            Running::Xmp(app),
+            db,
+            (redis_url, redis_prefix),
+            logs,
+            state_dir,
+        ))
     }
 
     /// `spin up` of the same manifest on a free port, variables as `SPIN_VARIABLE_*`.
@@ -469,7 +483,7 @@ impl TestApp {
     ) -> anyhow::Result<(
         Running,
         TestDb,
-        String,
+        (String, String),
         Arc<Mutex<Vec<String>>>,
         tempfile::TempDir,
     )> {
@@ -491,11 +505,13 @@ impl TestApp {
             .args(["--log-dir", ""])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
+        let mut redis_url = REDIS_URL.to_string();
         if setup.kv == Kv::Redis {
             // Spin's Redis store has no key prefix: a database of its own per app, emptied.
             static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
             let n = 1 + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 15;
-            let url = format!("{REDIS_URL}/{n}");
+            let base = setup.redis_url.as_deref().unwrap_or(REDIS_URL);
+            let url = format!("{}/{n}", base.trim_end_matches('/'));
             let client = redis::Client::open(url.as_str())?;
             let mut conn = client.get_multiplexed_async_connection().await?;
             redis::cmd("FLUSHDB").query_async::<()>(&mut conn).await?;
@@ -505,6 +521,7 @@ impl TestApp {
                 format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{url}\"\n"),
             )?;
             cmd.arg("--runtime-config-file").arg(file);
+            redis_url = url;
         }
         let mut vars = setup.overrides;
         vars.entry("database_url".into())
@@ -558,7 +575,13 @@ impl TestApp {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        Ok((Running::Spin(child), db, String::new(), logs, state_dir))
+        Ok((
+            Running::Spin(child),
+            db,
+            (redis_url, String::new()),
+            logs,
+            state_dir,
+        ))
     }
 
     pub async fn request(
@@ -659,6 +682,37 @@ impl TestApp {
 
     pub fn log_lines(&self) -> Vec<String> {
         self.logs.lock().unwrap().clone()
+    }
+
+    /// The first log line that `found` accepts, waiting up to 10 s for it: on Spin, guest
+    /// output comes from another process a moment after the response.
+    pub async fn wait_for_log(&self, found: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let line = self.log_lines().into_iter().find(|l| found(l));
+            if line.is_some() || std::time::Instant::now() > deadline {
+                return line;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `component`'s own output line that contains `needle`, as JSON. `xmp` prefixes guest
+    /// output with `[component] `; Spin writes it as the guest wrote it.
+    pub async fn component_log(&self, component: &str, needle: &str) -> Option<Value> {
+        let prefix = format!("[{component}] ");
+        let guest_json = |l: &str| match spin_bin() {
+            Some(_) => Some(l.to_string()),
+            None => l.strip_prefix(&prefix).map(str::to_string),
+        };
+        let line = self
+            .wait_for_log(|l| {
+                guest_json(l).is_some_and(|j| {
+                    j.contains(needle) && serde_json::from_str::<Value>(&j).is_ok()
+                })
+            })
+            .await?;
+        serde_json::from_str(&guest_json(&line)?).ok()
     }
 
     /// Stops the host gracefully.

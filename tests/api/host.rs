@@ -60,7 +60,7 @@ async fn compare_and_swap(
 }
 
 #[tokio::test]
-async fn spins_redis_compare_and_swap_is_reproduced_a_write_reports_a_conflict_and_a_conflict_reports_success(
+async fn spins_redis_compare_and_swap_is_reproduced_every_swap_reports_a_conflict_and_writes_only_without_one(
 ) {
     // Arrange
     let app = Setup::probe().kv(Kv::Redis).spawn().await;
@@ -70,36 +70,50 @@ async fn spins_redis_compare_and_swap_is_reproduced_a_write_reports_a_conflict_a
     let (conflict, conflict_value) =
         compare_and_swap(&app, "contended", "mine", Some("theirs")).await;
 
-    // Assert
+    // Assert: Spin's `UNWATCH <key>` fails after the transaction, so both report a conflict;
+    // the transaction itself wrote only where nothing else had.
     assert_eq!(written["swapped"], false, "{written}");
     assert_eq!(written["error"], "cas-failed", "{written}");
     assert_eq!(
         written_value, "on",
         "the swap wrote although it reported a conflict"
     );
-    assert_eq!(conflict["swapped"], true, "{conflict}");
+    assert_eq!(conflict["swapped"], false, "{conflict}");
+    assert_eq!(conflict["error"], "cas-failed", "{conflict}");
     assert_eq!(
         conflict_value, "theirs",
-        "the conflicting swap wrote nothing although it reported success"
+        "the watched transaction must not write over a concurrent write"
     );
 }
 
 #[tokio::test]
-async fn compare_and_swap_on_the_embedded_store_is_correct_as_on_spins_sqlite_store() {
+async fn compare_and_swap_on_the_embedded_store_is_spins_sqlite_one_a_first_write_races_unseen() {
     // Arrange
     let app = Setup::probe().kv(Kv::Embedded).spawn().await;
+    let put = app
+        .put_json(
+            "/probe/kv/present",
+            &serde_json::json!({ "value": "before" }),
+        )
+        .await;
+    assert_eq!(put.status, 204, "{}", put.text);
 
     // Act
     let (written, written_value) = compare_and_swap(&app, "flag", "on", None).await;
-    let (conflict, conflict_value) =
-        compare_and_swap(&app, "contended", "mine", Some("theirs")).await;
+    let (seen, seen_value) = compare_and_swap(&app, "present", "mine", Some("theirs")).await;
+    let (unseen, unseen_value) = compare_and_swap(&app, "absent", "mine", Some("theirs")).await;
 
     // Assert
     assert_eq!(written["swapped"], true, "{written}");
     assert_eq!(written_value, "on");
-    assert_eq!(conflict["swapped"], false, "{conflict}");
-    assert_eq!(conflict["error"], "cas-failed", "{conflict}");
-    assert_eq!(conflict_value, "theirs");
+    assert_eq!(seen["swapped"], false, "{seen}");
+    assert_eq!(seen["error"], "cas-failed", "{seen}");
+    assert_eq!(seen_value, "theirs");
+    assert_eq!(
+        unseen["swapped"], true,
+        "Spin's SQLite store upserts a key that was absent in `current`: {unseen}"
+    );
+    assert_eq!(unseen_value, "mine", "the concurrent first write is lost");
 }
 
 #[tokio::test]
@@ -344,7 +358,14 @@ async fn a_trap_is_spins_empty_500_and_is_logged_with_a_fingerprint() {
 
     assert_eq!(resp.status, 500);
     assert_eq!(resp.text, "", "Spin answers a trap with an empty body");
-    if spin_bin().is_some() {
+    let on_spin = spin_bin().is_some();
+    let guest_output = app
+        .wait_for_log(|l| {
+            l.contains("secret-internal-detail") && (on_spin || l.starts_with("[probe] "))
+        })
+        .await;
+    assert!(guest_output.is_some(), "guest stderr reaches the log");
+    if on_spin {
         return; // Spin's own log lines are its business; xmp's are checked below.
     }
     let logged = app
@@ -353,12 +374,6 @@ async fn a_trap_is_spins_empty_500_and_is_logged_with_a_fingerprint() {
         .find(|l| l.contains("guest trapped") && l.contains("trap-1"));
     let logged: serde_json::Value = serde_json::from_str(&logged.expect("trap logged")).unwrap();
     assert_eq!(logged["fingerprint"].as_str().unwrap().len(), 16);
-    assert!(
-        app.log_lines()
-            .iter()
-            .any(|l| l.starts_with("[probe] ") && l.contains("secret-internal-detail")),
-        "guest stderr reaches the log"
-    );
 }
 
 #[tokio::test]

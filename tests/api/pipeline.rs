@@ -138,12 +138,10 @@ async fn every_request_is_logged_as_json_with_method_route_status_duration_and_c
     )
     .await;
 
-    let line = app
-        .log_lines()
-        .into_iter()
-        .find(|l| l.starts_with("[system] ") && l.contains("log-check-1"))
-        .expect("an access log line prefixed with the component id");
-    let v: serde_json::Value = serde_json::from_str(line.trim_start_matches("[system] ")).unwrap();
+    let v = app
+        .component_log("system", "log-check-1")
+        .await
+        .expect("an access log line of the system component");
     assert_eq!(v["method"], "GET");
     assert_eq!(v["route"], "/api/version");
     assert_eq!(v["status"], 200);

@@ -162,12 +162,10 @@ async fn a_failed_health_check_logs_its_cause_with_the_bodys_fingerprint_and_cor
         .as_str()
         .expect("the failed check's fingerprint")
         .to_string();
-    let line = app
-        .log_lines()
-        .into_iter()
-        .find(|l| l.starts_with("[system] ") && l.contains(&fingerprint))
+    let v = app
+        .component_log("system", &fingerprint)
+        .await
         .unwrap_or_else(|| panic!("a log line with {fingerprint}: {:?}", app.log_lines()));
-    let v: serde_json::Value = serde_json::from_str(line.trim_start_matches("[system] ")).unwrap();
     assert_eq!(v["correlationId"], "health-log-check-1", "{v}");
     assert_eq!(v["level"], "error", "{v}");
     assert_eq!(v["check"], "postgres", "{v}");
@@ -220,7 +218,7 @@ async fn sixty_four_concurrent_health_checks_are_all_healthy_on_redis_and_leave_
 
     // Assert
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
-    let mut redis = redis::Client::open(crate::helpers::REDIS_URL)
+    let mut redis = redis::Client::open(app.redis_url.as_str())
         .unwrap()
         .get_multiplexed_async_connection()
         .await

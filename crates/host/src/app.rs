@@ -93,10 +93,12 @@ impl RunningApp {
         let _ = self.server.await;
     }
 
-    /// Resolves when a shutdown signal (SIGINT/SIGTERM) arrives, then stops gracefully.
+    /// Serves until SIGINT or SIGTERM, then ends the process at once, as Spin 3.5 does: the
+    /// requests and the cron tick in flight are cut off, not drained (draining would make `xmp`
+    /// kinder than the runtime the app ships to).
     pub async fn run_until_signal(self) {
         crate::http_trigger::shutdown_signal().await;
-        self.stop().await;
+        std::process::exit(0);
     }
 }
 

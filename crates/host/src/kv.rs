@@ -179,12 +179,18 @@ impl KvBackend {
         }
     }
 
-    /// A guest's compare-and-swap, reported exactly as Spin reports it. The embedded store is
-    /// correct, as Spin's SQLite store is. On Redis, Spin's store (3.5.0 to 4.0.2) runs
-    /// `MULTI / SET / EXEC` and then `UNWATCH <key>`, which Redis refuses ("wrong number of
-    /// arguments"): a swap that wrote reports `CasFailed`, and a real conflict (EXEC answering
-    /// nil, nothing written) reports success. This reproduces both, so that any use of
-    /// compare-and-swap by the app fails here as it would on Spin.
+    /// A guest's compare-and-swap, written and reported exactly as Spin 3.5 writes and reports
+    /// it (read off Spin's source and confirmed on a real Spin 3.5.0):
+    /// - Spin's SQLite store reads the value in `current`, then writes with
+    ///   `UPDATE ... WHERE value = <what it read>` when there was one, or with an unconditional
+    ///   upsert when the key was absent: a conflict over an existing key is seen, a concurrent
+    ///   first write of an absent key is overwritten and the swap reports success.
+    /// - Spin's Redis store (3.5.0 to 4.0.2) `WATCH`es the key, runs `MULTI / SET / EXEC`, then
+    ///   `UNWATCH <key>`, which Redis refuses ("wrong number of arguments"), and that error is
+    ///   returned before the transaction's outcome is looked at: every swap reports `CasFailed`,
+    ///   whether it wrote (no conflict) or not (a conflict: EXEC answered nil).
+    ///
+    /// So any use of compare-and-swap by the app fails here as it would on Spin.
     pub async fn swap_as_spin(
         &self,
         key: &str,
@@ -194,7 +200,7 @@ impl KvBackend {
         let written = self.compare_and_swap(key, expected, new).await?;
         let report_written = match self {
             KvBackend::Embedded(_) => written,
-            KvBackend::Redis(_) => !written,
+            KvBackend::Redis(_) => false,
         };
         Ok(if report_written {
             SwapReport::Swapped
@@ -203,7 +209,10 @@ impl KvBackend {
         })
     }
 
-    /// Writes `new` only if the current value is still `expected` (`None` = absent).
+    /// The write of a swap: on the embedded store as Spin's SQLite store does it (`new` replaces
+    /// `expected` only if it is still there; with `expected` absent, an upsert whatever is there
+    /// now); on Redis only if the value is still `expected` (`None` = absent), as the `EXEC` of
+    /// Spin's watched transaction.
     async fn compare_and_swap(
         &self,
         key: &str,
@@ -212,24 +221,19 @@ impl KvBackend {
     ) -> Result<bool> {
         match self {
             KvBackend::Embedded(e) => e.with(|c, s| {
-                let tx = c.transaction()?;
-                let current: Option<Vec<u8>> = tx
-                    .query_row(
-                        "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
-                        (s, key),
-                        |r| r.get(0),
-                    )
-                    .ok();
-                if current.as_deref() != expected {
-                    return Ok(false);
-                }
-                tx.execute(
-                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-                    (s, key, new),
-                )?;
-                tx.commit()?;
-                Ok(true)
+                let rows = match expected {
+                    Some(old) => c.execute(
+                        "UPDATE spin_key_value SET value = ?4
+                         WHERE store = ?1 AND key = ?2 AND value = ?3",
+                        (s, key, old, new),
+                    )?,
+                    None => c.execute(
+                        "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+                        (s, key, new),
+                    )?,
+                };
+                Ok(rows == 1)
             }),
             KvBackend::Redis(r) => {
                 let swapped: i64 = redis::Script::new(CAS_SCRIPT)

@@ -30,15 +30,27 @@ use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, ToSql, Type};
 /// Spin's `CONNECTION_POOL_SIZE`.
 pub const POOL_SIZE: usize = 64;
 
+/// Spin's `CONNECTION_POOL_CACHE_CAPACITY`: pools are kept for at most this many addresses; a
+/// new address past it evicts one (Spin's cache evicts by its own policy; here the least
+/// recently used), whose idle connections then close.
+pub const POOL_ADDRESSES: usize = 16;
+
 /// A pooled connection held by a guest. Dropping it hands it back to the pool as it is.
 pub struct PgConnection {
     client: deadpool_postgres::Object,
 }
 
-/// Pools shared by every instance of every component of the app, keyed by address.
+/// Pools shared by every instance of every component of the app, keyed by address, each with
+/// the tick of its last use (for eviction).
 #[derive(Clone, Default)]
 pub struct PgPools {
-    pools: Arc<Mutex<HashMap<String, Pool>>>,
+    pools: Arc<Mutex<Pools>>,
+}
+
+#[derive(Default)]
+struct Pools {
+    by_address: HashMap<String, (Pool, u64)>,
+    ticks: u64,
 }
 
 impl PgPools {
@@ -77,8 +89,21 @@ impl PgPools {
             .pools
             .lock()
             .map_err(|_| PgError::Other("pool lock poisoned".into()))?;
-        if let Some(pool) = pools.get(address) {
+        pools.ticks += 1;
+        let tick = pools.ticks;
+        if let Some((pool, used)) = pools.by_address.get_mut(address) {
+            *used = tick;
             return Ok(pool.clone());
+        }
+        if pools.by_address.len() >= POOL_ADDRESSES {
+            let oldest = pools
+                .by_address
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(a, _)| a.clone());
+            if let Some(oldest) = oldest {
+                pools.by_address.remove(&oldest);
+            }
         }
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Clean,
@@ -100,7 +125,9 @@ impl PgPools {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| PgError::Other(format!("{e}")))?;
-        pools.insert(address.to_string(), pool.clone());
+        pools
+            .by_address
+            .insert(address.to_string(), (pool.clone(), tick));
         Ok(pool)
     }
 }
@@ -381,7 +408,38 @@ mod tests {
         let again = pools.pool(address, config).unwrap();
 
         assert_eq!(first.status().max_size, 64);
-        assert_eq!(pools.pools.lock().unwrap().len(), 1, "one pool per address");
+        assert_eq!(
+            pools.pools.lock().unwrap().by_address.len(),
+            1,
+            "one pool per address"
+        );
         assert_eq!(again.status().max_size, first.status().max_size);
+    }
+
+    #[test]
+    fn pools_are_kept_for_at_most_16_addresses_as_on_spin() {
+        let pools = PgPools::default();
+        let address = |i: usize| format!("postgres://postgres@127.0.0.1:1/db{i}?sslmode=disable");
+        let pool = |i: usize| {
+            let a = address(i);
+            pools
+                .pool(&a, tokio_postgres::Config::from_str(&a).unwrap())
+                .unwrap()
+        };
+        for i in 0..16 {
+            pool(i);
+        }
+        pool(0); // used again: now the most recent
+
+        pool(16);
+
+        let kept = pools.pools.lock().unwrap();
+        assert_eq!(kept.by_address.len(), 16);
+        assert!(kept.by_address.contains_key(&address(0)));
+        assert!(
+            !kept.by_address.contains_key(&address(1)),
+            "the least recently used address lost its pool"
+        );
+        assert!(kept.by_address.contains_key(&address(16)));
     }
 }
