@@ -28,6 +28,7 @@ crate-type = ["cdylib"]
 
 [dependencies]
 spin-sdk = "5.2"
+anyhow = "1"
 
 [profile.release]
 opt-level = "s"

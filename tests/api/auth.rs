@@ -155,7 +155,7 @@ async fn unknown_emails_cost_as_much_time_as_known_ones() {
     let mut known = vec![];
     let mut unknown = vec![];
 
-    for i in 0..3 {
+    for i in 0..5 {
         let t = Instant::now();
         assert_eq!(
             app.login("ann@example.com", &format!("wrong-{i}-password"))
@@ -176,7 +176,7 @@ async fn unknown_emails_cost_as_much_time_as_known_ones() {
 
     known.sort();
     unknown.sort();
-    let (k, u) = (known[1], unknown[1]);
+    let (k, u) = (known[2], unknown[2]);
     assert!(
         u * 2 > k && k * 2 > u,
         "median known {k:?} vs unknown {u:?}: argon2 runs for both"

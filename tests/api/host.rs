@@ -146,12 +146,12 @@ async fn xmp_key_value_round_trips_on_redis_under_the_test_prefix() {
 
 #[tokio::test]
 async fn the_embedded_store_survives_a_restart() {
-    let mut first = Setup::probe().spawn().await;
+    let mut first = Setup::probe().kv(Kv::Embedded).spawn().await;
     first.put_json("/probe/kv/kept", &json!(42)).await;
     let dir = first.state_dir.path().to_path_buf();
     first.stop().await;
 
-    let mut setup = Setup::probe();
+    let mut setup = Setup::probe().kv(Kv::Embedded);
     setup.state_dir = Some(dir);
     let second = setup.spawn().await;
 
