@@ -20,7 +20,7 @@ fresh_db() {
 # run_wrk PATH CONNECTIONS [LUA-SCRIPT] [LABEL]: one row of req/s, p50, p99 against $BASE.
 run_wrk() {
   local out rps p50 p99 non2xx
-  out=$(wrk -t 2 -c "$2" -d "${DUR}s" --latency ${3:+-s "$3"} "$BASE$1")
+  out=$(wrk -t "$(($2 < 2 ? $2 : 2))" -c "$2" -d "${DUR}s" --latency ${3:+-s "$3"} "$BASE$1")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')

@@ -34,6 +34,21 @@ redis.call('SET', KEYS[1], ARGV[3])
 return 1
 ";
 
+/// An increment of a value that is not an 8-byte counter on the embedded store: Spin's SQLite
+/// store panics there, which ends the guest's call.
+#[derive(Debug)]
+pub struct IncrementTrap;
+
+impl std::fmt::Display for IncrementTrap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(
+            "increment of a value that is not an 8-byte little-endian counter (Spin panics here)",
+        )
+    }
+}
+
+impl std::error::Error for IncrementTrap {}
+
 /// What a guest's `wasi:keyvalue` compare-and-swap reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SwapReport {
@@ -147,7 +162,11 @@ impl KvBackend {
         }
     }
 
-    /// Atomically adds `delta` to an integer value (absent = 0) and returns the result.
+    /// Atomically adds `delta` to an integer value (absent = 0) and returns the result, stored
+    /// as each of Spin's stores stores it: the embedded store (Spin's SQLite one) keeps the
+    /// counter as 8 little-endian bytes, Redis as `INCR`'s decimal text. Spin's SQLite store
+    /// panics on a value of another length (`expect("incorrect length")`), so that is a
+    /// [`IncrementTrap`] here: the guest traps, as it would on Spin.
     pub async fn increment(&self, key: &str, delta: i64) -> Result<i64> {
         match self {
             KvBackend::Embedded(e) => e.with(|c, s| {
@@ -161,16 +180,15 @@ impl KvBackend {
                     .ok();
                 let n = match current {
                     None => 0,
-                    Some(bytes) => std::str::from_utf8(&bytes)
-                        .ok()
-                        .and_then(|t| t.trim().parse::<i64>().ok())
-                        .context("the value is not an integer")?,
+                    Some(bytes) => i64::from_le_bytes(
+                        <[u8; 8]>::try_from(bytes.as_slice()).map_err(|_| IncrementTrap)?,
+                    ),
                 };
-                let next = n.checked_add(delta).context("increment overflow")?;
+                let next = n.wrapping_add(delta);
                 tx.execute(
                     "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
                      ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-                    (s, key, next.to_string().into_bytes()),
+                    (s, key, next.to_le_bytes().to_vec()),
                 )?;
                 tx.commit()?;
                 Ok(next)

@@ -281,9 +281,11 @@ impl atomics::Host for InstanceState {
         delta: i64,
     ) -> wasmtime::Result<Result<i64, store::Error>> {
         let b = self.table.get(&bucket)?.backend.clone();
-        Ok(b.increment(&key, delta)
-            .await
-            .map_err(|e| store::Error::Other(other(e))))
+        match b.increment(&key, delta).await {
+            Ok(n) => Ok(Ok(n)),
+            Err(e) if e.is::<crate::kv::IncrementTrap>() => Err(crate::kv::IncrementTrap.into()),
+            Err(e) => Ok(Err(store::Error::Other(other(e)))),
+        }
     }
 
     async fn swap(
