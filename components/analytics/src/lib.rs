@@ -1,11 +1,11 @@
 //! The analytics component: reports over the metrics the scheduler collects. Thin by design: the
-//! router and one call per route; the rules live in `common::analytics`.
+//! router and one call per route; the rules live in `analytics`.
 
-use common::analytics::api;
-use common::auth::session::{self, with_rate_headers};
+use analytics::api;
 use common::http::{serve, Ctx, Method, Reply, Router};
-use common::identity::Env;
 use common::AppError;
+use identity::session::{self, with_rate_headers};
+use identity::Env;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
