@@ -1,5 +1,6 @@
 //! The accounts component: connecting X accounts and managing them. Thin by design: the router
-//! and one call per route; the rules live in `accounts`.
+//! and one call per route; the rules live in the accounts domain
+//! crate (`crates/accounts`, imported as `accounts`).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(

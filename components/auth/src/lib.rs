@@ -1,6 +1,6 @@
 //! The auth component: identity, workspaces and members, the audit log. Thin by design: the
-//! router and one call per route; rules live in `common` (`auth`, `authz`, `workspaces`,
-//! `audit`, `ratelimit`, `identity`).
+//! router and one call per route; rules live in the identity domain crate
+//! (`crates/identity`: `api`, `session`, `users`, `workspaces`, `authz`, `audit`).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(

@@ -1,6 +1,7 @@
 //! The scheduler component: the cron trigger runs a tick every 10 seconds; platforms without
 //! the cron plugin call `POST /internal/scheduler/tick` with the secret Spin variable
-//! `scheduler_secret` as a bearer token. The tick itself is `scheduler::tick`.
+//! `scheduler_secret` as a bearer token. The tick itself is `scheduler::tick`
+//! (the scheduler domain crate, `crates/scheduler`).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(

@@ -1,5 +1,6 @@
 //! The system component: health, version, the API document and the metrics. Thin by design:
-//! checks live in `common::health`, metrics in `scheduler::metrics`.
+//! checks live in `common::health`, metrics in `scheduler::metrics` (the
+//! scheduler domain crate counts what its tick does).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(

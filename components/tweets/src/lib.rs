@@ -1,5 +1,6 @@
 //! The tweets component: composing, scheduling, editing and cancelling posts. Thin by design:
-//! the router and one call per route; the rules live in `posts`.
+//! the router and one call per route; the rules live in the posts domain crate
+//! (`crates/posts`, imported as `posts`).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(

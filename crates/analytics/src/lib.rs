@@ -1,12 +1,13 @@
 //! Analytics: collect X's metrics within budget and turn them into answers (issue 14).
 //!
-//! Self-contained so that it can become its own domain crate: `collect` runs in the
-//! scheduler's tick after publishing (`cadence` says when, `xread` reads X's answers, `store`
-//! writes snapshots, rollups and latest values in one statement per batch); `api` serves the
-//! analytics component (`params` for the shared query parameters, `report`, `lists`, `charts`
-//! for the reports, `table` for JSON and CSV from the same rows). Migration
-//! `0008_analytics.sql` holds the tables; `0010_analytics_reads.sql` the indexes the reports
-//! walk and the report cache (`cache`: answers kept while the workspace's data is unchanged).
+//! A domain crate on `identity` and `accounts` only (posts are read from PostgreSQL, never
+//! through the posts crate): `collect` runs in the scheduler's tick after publishing
+//! (`cadence` says when, `xread` reads X's answers, `store` writes snapshots, rollups and
+//! latest values in one statement per batch); `api` serves the analytics component (`params`
+//! for the shared query parameters, `report`, `lists`, `charts` for the reports, `table` for
+//! JSON and CSV from the same rows). Migration `0008_analytics.sql` holds the tables;
+//! `0010_analytics_reads.sql` the indexes the reports walk and the report cache (`cache`:
+//! answers kept while the workspace's data is unchanged).
 //!
 //! The engagement rate, everywhere: (likes + reposts + quotes + replies + bookmarks, plus URL
 //! and profile clicks where X returned them) ÷ impressions; a period's rate is Σ engagements ÷

@@ -5,7 +5,7 @@
 //!
 //! Architecture invariant: this crate knows no domain. It depends on no crate of the workspace;
 //! users, roles, accounts, posts, the scheduler and analytics live in their own crates above it
-//! (see ARCHITECTURE.md and `tests/layering.rs`).
+//! (see ARCHITECTURE.md and `tests/layering`).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(

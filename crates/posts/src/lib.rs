@@ -1,5 +1,7 @@
-//! Posts: the pure domain logic of composing, importing and queueing posts. Nothing here talks
-//! HTTP or SQL at run time; the tweets component and the scheduler build on it.
+//! Posts: composing (`compose`, `text`, `media`), importing (`bulk`, `csv`), queueing (`queue`),
+//! uploading media (`upload`, `multipart`), likes and reposts (`engage`), their SQL (`store`)
+//! and the tweets component's handlers (`api`). On `identity` (the caller, the audit log) and
+//! `accounts` (the account a post goes out from); the scheduler publishes what is stored here.
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(
