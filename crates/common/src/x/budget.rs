@@ -323,19 +323,7 @@ fn next_app_window(current: Option<&[u8]>, app24: Option<Window>, now: DateTime<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn at(secs: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(secs, 0).unwrap()
-    }
-
-    fn win(limit: u32, remaining: u32, reset: i64) -> Window {
-        Window {
-            limit: Some(limit),
-            remaining,
-            reset: at(reset),
-        }
-    }
+    use crate::x::rate::tests::{at, win};
 
     #[test]
     fn a_call_fits_until_the_reserve_then_waits_for_the_reset() {

@@ -96,14 +96,16 @@ pub fn main_window(w: Option<Window>, now: DateTime<Utc>) -> RateWindow {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn at(secs: i64) -> DateTime<Utc> {
+    /// The instant `secs` after the epoch (also for the budget's tests).
+    pub(crate) fn at(secs: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(secs, 0).unwrap()
     }
 
-    fn win(limit: u32, remaining: u32, reset: i64) -> Window {
+    /// A window with a known limit (also for the budget's tests).
+    pub(crate) fn win(limit: u32, remaining: u32, reset: i64) -> Window {
         Window {
             limit: Some(limit),
             remaining,
