@@ -7,6 +7,9 @@ COMPONENTS := system web
 SMALL_COMPONENTS := auth accounts tweets scheduler analytics
 WASM_PACKAGES := $(foreach c,$(COMPONENTS),-p $(c))
 SMALL_PACKAGES := $(foreach c,$(SMALL_COMPONENTS),-p $(c))
+# The domain crates (crates/*, packages xmp-*), linted for the components' target too.
+DOMAINS := identity accounts posts analytics scheduler
+DOMAIN_PACKAGES := $(foreach d,$(DOMAINS),-p xmp-$(d))
 # The release profile is tuned for component size (LTO, opt-level "s", abort). Native binaries
 # trade that for build time and speed: thin LTO, opt-level 3, unwinding panics.
 NATIVE_PROFILE := --config 'profile.release.lto="thin"' --config 'profile.release.opt-level=3' \
@@ -80,7 +83,7 @@ lint: web-deps
 	@rustup target list --installed 2>/dev/null | grep -q $(WASM_TARGET) || rustup target add $(WASM_TARGET)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --exclude system --exclude web --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude analytics --exclude probe --all-targets -- -D warnings
-	$(CARGO) clippy --target $(WASM_TARGET) -p common $(WASM_PACKAGES) $(SMALL_PACKAGES) -p probe -- -D warnings
+	$(CARGO) clippy --target $(WASM_TARGET) -p common $(DOMAIN_PACKAGES) $(WASM_PACKAGES) $(SMALL_PACKAGES) -p probe -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

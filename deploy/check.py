@@ -260,8 +260,8 @@ METRIC_NAME = re.compile(r"\b(xmp_[a-z0-9_]+)\b")
 
 
 def exported_metrics():
-    """Metric families GET /api/metrics exports: the names in crates/common/src/metrics.rs."""
-    path = os.path.join(ROOT, "crates", "common", "src", "metrics.rs")
+    """Metric families GET /api/metrics exports: the names in crates/scheduler/src/metrics.rs."""
+    path = os.path.join(ROOT, "crates", "scheduler", "src", "metrics.rs")
     if not os.path.exists(path):
         return None
     with open(path) as f:
@@ -276,7 +276,7 @@ def alert_errors(path):
         doc = yaml.safe_load(f)
     exported = exported_metrics()
     if exported is None:
-        errors.append("crates/common/src/metrics.rs not found: cannot check the rules' metric names")
+        errors.append("crates/scheduler/src/metrics.rs not found: cannot check the rules' metric names")
     names = []
     for group in doc.get("groups", []):
         for rule in group.get("rules", []):

@@ -2,10 +2,10 @@
 #![no_main]
 
 use chrono::{TimeZone, Utc};
-use common::posts::bulk::{self, Format};
-use common::posts::csv;
-use common::posts::media::MediaKind;
 use libfuzzer_sys::fuzz_target;
+use posts::bulk::{self, Format};
+use posts::csv;
+use posts::media::MediaKind;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

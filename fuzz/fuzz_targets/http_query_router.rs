@@ -2,8 +2,8 @@
 //! the permission table: any path and query, no panic; decoding never invents bytes.
 #![no_main]
 
-use common::authz;
 use common::http::{query_value, Method, Router};
+use identity::authz;
 use libfuzzer_sys::fuzz_target;
 
 const ROUTES: &[(&str, &str)] = &[

@@ -1,8 +1,8 @@
 //! Media sniffing and the upload check, with each declared type.
 #![no_main]
 
-use common::posts::media;
 use libfuzzer_sys::fuzz_target;
+use posts::media;
 
 const TYPES: &[&str] = &[
     "image/jpeg",

@@ -1,8 +1,8 @@
 //! The streaming multipart reader, fed the body in chunks of a fuzzed size.
 #![no_main]
 
-use common::posts::multipart::{boundary, Event, Reader};
 use libfuzzer_sys::fuzz_target;
+use posts::multipart::{boundary, Event, Reader};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&chunk, rest)) = data.split_first() else {

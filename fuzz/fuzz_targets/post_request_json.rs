@@ -3,9 +3,9 @@
 
 use chrono::{TimeZone, Utc};
 use common::error::AppError;
-use common::posts::compose::{self, PostRequest};
-use common::posts::media::MediaKind;
 use libfuzzer_sys::fuzz_target;
+use posts::compose::{self, PostRequest};
+use posts::media::MediaKind;
 
 fuzz_target!(|data: &[u8]| {
     let now = Utc.timestamp_opt(1_780_000_000, 0).unwrap();

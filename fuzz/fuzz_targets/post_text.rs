@@ -1,9 +1,9 @@
 //! Post text: X's weighted length, the `TweetText` rules and the reconciliation's text form.
 #![no_main]
 
-use common::posts::text::{analyze, TweetText};
-use common::scheduler::matching;
 use libfuzzer_sys::fuzz_target;
+use posts::text::{analyze, TweetText};
+use scheduler::matching;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -509,7 +509,7 @@ async fn the_next_free_slot_is_correct_across_daylight_saving_changes() {
     }
 }
 
-/// Runs `common::posts::queue::NEXT_FREE_SLOT_SQL` (copied from the crate at build time) for a
+/// Runs `posts::queue::NEXT_FREE_SLOT_SQL` (copied from the crate at build time) for a
 /// slot every day at `time`, for an account with no posts.
 async fn next_slot_via_component_sql(
     db: &tokio_postgres::Client,
@@ -517,7 +517,7 @@ async fn next_slot_via_component_sql(
     time: &str,
     now: &str,
 ) -> String {
-    let sql = include_str!("../../crates/common/src/posts/queue.rs");
+    let sql = include_str!("../../crates/posts/src/queue.rs");
     let start = sql
         .find("pub const NEXT_FREE_SLOT_SQL: &str = \"\\")
         .unwrap();

@@ -1,4 +1,4 @@
-//! The scheduler's reliability: `common::scheduler::tick` run through the probe component (with a
+//! The scheduler's reliability: `scheduler::tick` run through the probe component (with a
 //! driven clock) against real PostgreSQL, Redis and `xsim` with fault injection, and the
 //! scheduler component's HTTP tick route with its secret.
 

@@ -1,5 +1,6 @@
 //! The accounts component: connecting X accounts and managing them. Thin by design: the router
-//! and one call per route; the rules live in `common::accounts`.
+//! and one call per route; the rules live in the accounts domain
+//! crate (`crates/accounts`, imported as `accounts`).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(
@@ -15,11 +16,11 @@
     )
 )]
 
-use common::accounts::api;
-use common::auth::session::{self, with_rate_headers};
+use accounts::api;
 use common::http::{serve, Ctx, Method, Reply, Router};
-use common::identity::Env;
 use common::AppError;
+use identity::session::{self, with_rate_headers};
+use identity::Env;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 

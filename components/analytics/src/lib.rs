@@ -1,11 +1,26 @@
 //! The analytics component: reports over the metrics the scheduler collects. Thin by design: the
-//! router and one call per route; the rules live in `common::analytics`.
+//! router and one call per route; the rules live in the analytics
+//! domain crate (`crates/analytics`, imported as `analytics`).
 
-use common::analytics::api;
-use common::auth::session::{self, with_rate_headers};
+// Production code never panics: a panic is a trap, which Spin answers with an empty 500.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
+use analytics::api;
 use common::http::{serve, Ctx, Method, Reply, Router};
-use common::identity::Env;
 use common::AppError;
+use identity::session::{self, with_rate_headers};
+use identity::Env;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 

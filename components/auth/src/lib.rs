@@ -1,6 +1,6 @@
 //! The auth component: identity, workspaces and members, the audit log. Thin by design: the
-//! router and one call per route; rules live in `common` (`auth`, `authz`, `workspaces`,
-//! `audit`, `ratelimit`, `identity`).
+//! router and one call per route; rules live in the identity domain crate
+//! (`crates/identity`: `api`, `session`, `users`, `workspaces`, `authz`, `audit`).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(
@@ -16,10 +16,10 @@
     )
 )]
 
-use common::auth::session::{self, with_rate_headers};
 use common::http::{serve, Ctx, Method, Reply, Router};
-use common::identity::{self as api, Env};
 use common::AppError;
+use identity::session::{self, with_rate_headers};
+use identity::{api, Env};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -102,7 +102,7 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
             let result = async {
                 match route {
                     Route::Logout => Ok(Reply::ok(session::logout(db, meta, &caller, now)?)),
-                    Route::Profile => Ok(Reply::ok(common::users::profile(db, &caller.user)?)),
+                    Route::Profile => Ok(Reply::ok(identity::users::profile(db, &caller.user)?)),
                     Route::UpdateProfile => api::update_profile(&env, &caller, ctx.json().await?),
                     Route::Password => {
                         let body = ctx.json().await?;
@@ -115,7 +115,11 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
                     }
                     Route::Workspace => {
                         let ws = caller.workspace_id().unwrap_or_default();
-                        Ok(Reply::ok(common::workspaces::get(db, ws, caller.user.id)?))
+                        Ok(Reply::ok(identity::workspaces::get(
+                            db,
+                            ws,
+                            caller.user.id,
+                        )?))
                     }
                     Route::UpdateWorkspace => {
                         api::rename_workspace(&env, &caller, ctx.json().await?)
@@ -123,7 +127,7 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
                     Route::DeleteWorkspace => api::delete_workspace(&env, &caller),
                     Route::Members => {
                         let ws = caller.workspace_id().unwrap_or_default();
-                        let items = common::workspaces::members(db, ws)?;
+                        let items = identity::workspaces::members(db, ws)?;
                         Ok(Reply::ok(
                             serde_json::json!({ "items": items, "nextCursor": null }),
                         ))

@@ -1,6 +1,7 @@
 //! The scheduler component: the cron trigger runs a tick every 10 seconds; platforms without
 //! the cron plugin call `POST /internal/scheduler/tick` with the secret Spin variable
-//! `scheduler_secret` as a bearer token. The tick itself is `common::scheduler::tick`.
+//! `scheduler_secret` as a bearer token. The tick itself is `scheduler::tick`
+//! (the scheduler domain crate, `crates/scheduler`).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(
@@ -16,12 +17,12 @@
     )
 )]
 
-use common::accounts::AccountsConfig;
+use accounts::AccountsConfig;
 use common::config::Config;
 use common::db::Db;
 use common::http::{serve, Ctx, Method, Reply, Router};
-use common::scheduler::{self, Options};
 use common::AppError;
+use scheduler::{self, Options};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -50,7 +51,7 @@ async fn http_tick(ctx: Ctx) -> Result<Reply, AppError> {
         .header("authorization")
         .and_then(|h| h.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !common::scheduler::secret_matches(&secret, presented) {
+    if !scheduler::secret_matches(&secret, presented) {
         return Err(AppError::unauthenticated(
             "AUTH_005",
             "The scheduler secret is missing or wrong",

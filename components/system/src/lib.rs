@@ -1,5 +1,6 @@
 //! The system component: health, version, the API document and the metrics. Thin by design:
-//! checks live in `common::health`, metrics in `common::metrics`.
+//! checks live in `common::health`, metrics in `scheduler::metrics` (the
+//! scheduler domain crate counts what its tick does).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(
@@ -64,17 +65,17 @@ fn metrics(ctx: Ctx) -> Result<Reply, AppError> {
         .header("authorization")
         .and_then(|h| h.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !common::metrics::authorized(&token, presented) {
+    if !scheduler::metrics::authorized(&token, presented) {
         return Err(AppError::unauthenticated(
             "AUTH_006",
             "The metrics token is missing or wrong",
         ));
     }
     let db = common::db::Db::connect(&ctx.config.database_url)?;
-    let text = common::metrics::render(&db, common::clock::now_ms())?;
+    let text = scheduler::metrics::render(&db, common::clock::now_ms())?;
     Ok(Reply::raw(
         200,
-        common::metrics::CONTENT_TYPE,
+        scheduler::metrics::CONTENT_TYPE,
         text.into_bytes(),
     ))
 }

@@ -1,5 +1,6 @@
 //! The tweets component: composing, scheduling, editing and cancelling posts. Thin by design:
-//! the router and one call per route; the rules live in `common::posts`.
+//! the router and one call per route; the rules live in the posts domain crate
+//! (`crates/posts`, imported as `posts`).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(
@@ -15,11 +16,11 @@
     )
 )]
 
-use common::auth::session::{self, with_rate_headers};
 use common::http::{serve, Ctx, Method, Reply, Router};
-use common::identity::Env;
-use common::posts::{api, engage};
 use common::AppError;
+use identity::session::{self, with_rate_headers};
+use identity::Env;
+use posts::{api, engage};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -91,7 +92,7 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
             let (status, data) = engage::create(&env, &caller, body).await?;
             Ok(Reply::with_status(status, data))
         }
-        Route::Media => common::posts::upload::upload(&env, &mut ctx, &caller).await,
+        Route::Media => posts::upload::upload(&env, &mut ctx, &caller).await,
         Route::Engagements => Ok(Reply::ok(engage::list(&env.db, &caller, |n| {
             ctx.query_param(n)
         })?)),

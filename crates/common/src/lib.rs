@@ -1,5 +1,11 @@
-//! Everything the components share. Components are thin: they parse a request, call into this
-//! crate, and respond. Only [`error`] decides status codes.
+//! The plumbing every component and domain crate shares: errors (only [`error`] decides status
+//! codes), correlation ids, the HTTP pipeline and router, typed configuration from Spin
+//! variables, PostgreSQL and key-value helpers, the clock, pagination, logging, crypto, API rate
+//! limiting, JSON helpers, the cron bindings, the API document, readiness and the X API client.
+//!
+//! Architecture invariant: this crate knows no domain. It depends on no crate of the workspace;
+//! users, roles, accounts, posts, the scheduler and analytics live in their own crates above it
+//! (see ARCHITECTURE.md and `tests/layering`).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(
@@ -15,11 +21,6 @@
     )
 )]
 
-pub mod accounts;
-pub mod analytics;
-pub mod audit;
-pub mod auth;
-pub mod authz;
 pub mod clock;
 pub mod config;
 pub mod correlation;
@@ -29,18 +30,12 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod http;
-pub mod identity;
 pub mod json;
 pub mod kv;
 pub mod log;
-pub mod metrics;
 pub mod openapi;
 pub mod pagination;
-pub mod posts;
 pub mod ratelimit;
-pub mod scheduler;
-pub mod users;
-pub mod workspaces;
 pub mod x;
 
 pub use error::{AppError, ErrorKind};

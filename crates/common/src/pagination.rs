@@ -52,8 +52,8 @@ pub fn decode(raw: &str) -> Option<(i64, Uuid)> {
     Some((us.parse().ok()?, Uuid::parse_str(id).ok()?))
 }
 
-/// A query-string reader over fixed pairs, for tests of the `from_query` parsers.
-#[cfg(test)]
+/// A query-string reader over fixed pairs, for tests of the `from_query` parsers (here and in
+/// the domain crates, whose unit tests cannot see a `#[cfg(test)]` item of this crate).
 pub fn query_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
     move |n: &str| {
         pairs

@@ -16,31 +16,13 @@
 //! lowest remaining is never lost to a race, and since every counted call consumed one unit of
 //! the window, the estimate never undercuts what X would say.
 
-use super::error::{RateScope, RateWindow, XError};
+use super::error::XError;
+use super::rate::{main_window, RateHeaders, RateScope, RateWindow, Window};
 use super::Endpoint;
 use crate::kv::Kv;
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-
-/// One rate-limit window as X reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Window {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-    pub remaining: u32,
-    #[serde(with = "chrono::serde::ts_seconds")]
-    pub reset: DateTime<Utc>,
-}
-
-/// The rate-limit headers of one response.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RateHeaders {
-    /// `x-rate-limit-*`: the endpoint's 15-minute (or 24-hour, on some tiers) window.
-    pub main: Option<Window>,
-    pub user24: Option<Window>,
-    pub app24: Option<Window>,
-}
 
 /// Why and until when a call should wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,85 +62,6 @@ impl BudgetPolicy {
     pub fn threshold(&self, limit: Option<u32>) -> u32 {
         let share = limit.map_or(0, |l| (l as u64 * self.reserve_percent as u64 / 100) as u32);
         share.max(self.reserve_min)
-    }
-}
-
-impl RateHeaders {
-    /// Reads the headers (names case-insensitive); a window needs at least `remaining` and
-    /// `reset` to count.
-    pub fn parse<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut raw: [[Option<i64>; 3]; 3] = Default::default();
-        for (name, value) in headers {
-            let name = name.to_ascii_lowercase();
-            let (which, rest) = if let Some(r) = name.strip_prefix("x-rate-limit-") {
-                (0, r)
-            } else if let Some(r) = name.strip_prefix("x-user-limit-24hour-") {
-                (1, r)
-            } else if let Some(r) = name.strip_prefix("x-app-limit-24hour-") {
-                (2, r)
-            } else {
-                continue;
-            };
-            let field = match rest {
-                "limit" => 0,
-                "remaining" => 1,
-                "reset" => 2,
-                _ => continue,
-            };
-            if let Some(slot) = raw.get_mut(which).and_then(|w| w.get_mut(field)) {
-                *slot = value.trim().parse::<i64>().ok();
-            }
-        }
-        let window = |[limit, remaining, reset]: [Option<i64>; 3]| {
-            Some(Window {
-                limit: limit.and_then(|l| u32::try_from(l).ok()),
-                remaining: u32::try_from(remaining?.max(0)).unwrap_or(u32::MAX),
-                reset: Utc.timestamp_opt(reset?, 0).single()?,
-            })
-        };
-        RateHeaders {
-            main: window(raw[0]),
-            user24: window(raw[1]),
-            app24: window(raw[2]),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.main.is_none() && self.user24.is_none() && self.app24.is_none()
-    }
-
-    /// The `RateLimited` error of a 429: the exhausted window with the latest reset wins,
-    /// because nothing succeeds before it; on a tie the broadest one (the app's), since it
-    /// blocks every account. With no headers at all, one 15-minute window.
-    pub fn exhausted(&self, now: DateTime<Utc>) -> XError {
-        // `max_by_key` keeps the last of equal keys: narrowest first.
-        let candidates = [
-            (self.main, RateScope::User, main_window(self.main, now)),
-            (self.user24, RateScope::User, RateWindow::Hours24),
-            (self.app24, RateScope::App, RateWindow::Hours24),
-        ];
-        let best = candidates
-            .iter()
-            .filter_map(|(w, s, win)| w.filter(|w| w.remaining == 0).map(|w| (w.reset, *s, *win)))
-            .max_by_key(|(reset, ..)| *reset);
-        let (reset_at, scope, window) = best.unwrap_or_else(|| {
-            let reset = self.main.map_or(now + Duration::minutes(15), |w| w.reset);
-            (reset, RateScope::User, RateWindow::Min15)
-        });
-        XError::RateLimited {
-            reset_at: reset_at.max(now),
-            scope,
-            window,
-        }
-    }
-}
-
-/// The span of the `x-rate-limit-*` window: 15 minutes on most endpoints, but a day on some
-/// tiers (the free tier's 17 posts), which only the distance to its reset tells.
-fn main_window(w: Option<Window>, now: DateTime<Utc>) -> RateWindow {
-    match w {
-        Some(w) if w.reset - now > Duration::minutes(16) => RateWindow::Hours24,
-        _ => RateWindow::Min15,
     }
 }
 
@@ -420,44 +323,7 @@ fn next_app_window(current: Option<&[u8]>, app24: Option<Window>, now: DateTime<
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(secs: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(secs, 0).unwrap()
-    }
-
-    fn win(limit: u32, remaining: u32, reset: i64) -> Window {
-        Window {
-            limit: Some(limit),
-            remaining,
-            reset: at(reset),
-        }
-    }
-
-    #[test]
-    fn headers_become_windows() {
-        let h = RateHeaders::parse([
-            ("X-Rate-Limit-Limit", "100"),
-            ("x-rate-limit-remaining", "97"),
-            ("x-rate-limit-reset", "1900"),
-            ("x-user-limit-24hour-limit", "2400"),
-            ("x-user-limit-24hour-remaining", "2390"),
-            ("x-user-limit-24hour-reset", "86400"),
-            ("x-app-limit-24hour-limit", "10000"),
-            ("x-app-limit-24hour-remaining", "9000"),
-            ("x-app-limit-24hour-reset", "80000"),
-            ("content-type", "application/json"),
-        ]);
-        assert_eq!(h.main, Some(win(100, 97, 1_900)));
-        assert_eq!(h.user24, Some(win(2_400, 2_390, 86_400)));
-        assert_eq!(h.app24, Some(win(10_000, 9_000, 80_000)));
-        let partial = RateHeaders::parse([("x-rate-limit-remaining", "3")]);
-        assert!(partial.is_empty(), "a window without a reset is unusable");
-        let garbage = RateHeaders::parse([
-            ("x-rate-limit-remaining", "lots"),
-            ("x-rate-limit-reset", "9"),
-        ]);
-        assert!(garbage.main.is_none());
-    }
+    use crate::x::rate::tests::{at, win};
 
     #[test]
     fn a_call_fits_until_the_reserve_then_waits_for_the_reset() {
@@ -529,7 +395,7 @@ mod tests {
             app24: Some(win(17, 0, 86_400)),
         };
         assert_eq!(
-            h.exhausted(at(0)),
+            XError::rate_limited(&h, at(0)),
             XError::RateLimited {
                 reset_at: at(86_400),
                 scope: RateScope::App,

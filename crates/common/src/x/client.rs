@@ -11,8 +11,9 @@ use super::api::{
     XRequest,
 };
 use super::breaker::{Breakers, Circuit};
-use super::budget::{Budgets, RateHeaders};
+use super::budget::Budgets;
 use super::error::XError;
+use super::rate::RateHeaders;
 use super::retry::{random_unit, should_retry, RetryPolicy};
 use super::transport::{self, Failure};
 use super::{oauth1, Auth, Endpoint};

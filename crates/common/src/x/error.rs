@@ -4,27 +4,11 @@
 //! The conversion picks an [`ErrorKind`], never a number: status codes stay the business of
 //! `common::error`.
 
-use super::budget::RateHeaders;
+use super::rate::{main_window, RateHeaders, RateScope, RateWindow};
 use crate::error::{AppError, ErrorKind};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use std::fmt;
-
-/// Which budget a 429 exhausted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RateScope {
-    /// The authenticated user's budget (per account).
-    User,
-    /// The whole app's budget (shared by every account).
-    App,
-}
-
-/// The window a 429 refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RateWindow {
-    Min15,
-    Hours24,
-}
 
 /// Everything that can go wrong talking to X.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +84,31 @@ pub fn problem_suffix(body: &Value) -> &str {
 const DUPLICATE_TEXT: &str = "duplicate content";
 
 impl XError {
+    /// The `RateLimited` error of a 429 with these headers: the exhausted window with the
+    /// latest reset wins, because nothing succeeds before it; on a tie the broadest one (the
+    /// app's), since it blocks every account. With no headers at all, one 15-minute window.
+    pub fn rate_limited(rate: &RateHeaders, now: DateTime<Utc>) -> XError {
+        // `max_by_key` keeps the last of equal keys: narrowest first.
+        let candidates = [
+            (rate.main, RateScope::User, main_window(rate.main, now)),
+            (rate.user24, RateScope::User, RateWindow::Hours24),
+            (rate.app24, RateScope::App, RateWindow::Hours24),
+        ];
+        let best = candidates
+            .iter()
+            .filter_map(|(w, s, win)| w.filter(|w| w.remaining == 0).map(|w| (w.reset, *s, *win)))
+            .max_by_key(|(reset, ..)| *reset);
+        let (reset_at, scope, window) = best.unwrap_or_else(|| {
+            let reset = rate.main.map_or(now + Duration::minutes(15), |w| w.reset);
+            (reset, RateScope::User, RateWindow::Min15)
+        });
+        XError::RateLimited {
+            reset_at: reset_at.max(now),
+            scope,
+            window,
+        }
+    }
+
     /// Classifies a non-2xx response of the X API proper (not the OAuth token endpoint).
     pub fn from_response(status: u16, rate: &RateHeaders, body: &[u8], now: DateTime<Utc>) -> Self {
         let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
@@ -115,7 +124,7 @@ impl XError {
             403 => XError::Forbidden { reason: detail },
             404 => XError::NotFound { detail },
             429 if suffix == "usage-capped" => XError::UsageCapped,
-            429 => rate.exhausted(now),
+            429 => XError::rate_limited(rate, now),
             408 | 504 => XError::Timeout,
             _ => XError::Server { status },
         }
@@ -137,7 +146,7 @@ impl XError {
             // X answers a spent, revoked or unknown code or refresh token with a 400
             // `invalid_request` (and the RFC says `invalid_grant`): the user must reconnect.
             (400, _) => XError::Unauthorized { detail },
-            (429, _) => RateHeaders::default().exhausted(now),
+            (429, _) => XError::rate_limited(&RateHeaders::default(), now),
             (s, _) if s >= 500 => XError::Server { status: s },
             _ => XError::InvalidRequest {
                 detail,

@@ -17,6 +17,7 @@ pub mod client;
 pub mod error;
 pub mod oauth1;
 pub mod oauth2;
+pub mod rate;
 pub mod retry;
 mod transport;
 
@@ -25,11 +26,12 @@ pub use api::{
     ReplySettings, User, XRequest,
 };
 pub use breaker::{Breakers, Circuit};
-pub use budget::{Budgets, DeferUntil, RateHeaders};
+pub use budget::{Budgets, DeferUntil};
 pub use client::{XClient, XResponse};
-pub use error::{RateScope, RateWindow, XError};
+pub use error::XError;
 pub use oauth1::OAuth1Credentials;
 pub use oauth2::{OAuthApp, Pkce, TokenSet};
+pub use rate::{RateHeaders, RateScope, RateWindow};
 pub use retry::RetryPolicy;
 
 use crate::config::Secret;

@@ -92,7 +92,7 @@ pub fn random_unit() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::x::error::{RateScope, RateWindow};
+    use crate::x::rate::{RateScope, RateWindow};
     use chrono::TimeZone;
 
     fn t(ms: i64) -> DateTime<Utc> {

@@ -1,0 +1,301 @@
+//! OAuth 2.0 token refresh, atomic and single-flight across requests and instances.
+//!
+//! X's refresh tokens rotate: a refresh answers a new pair and kills the old refresh token. Two
+//! instances refreshing the same account at once would leave one of them holding a dead token
+//! and the account needlessly disconnected. So a refresh holds the account's row lock
+//! (`SELECT … FOR UPDATE`) from reading the refresh token until the new pair is committed, and
+//! whoever waited on the lock re-reads the row and finds the work done. The new refresh token
+//! is committed before the new access token is handed to anyone.
+//!
+//! Only a refused grant (`invalid_grant`, a revoked or spent token) turns an account
+//! `needs_reauth`; a timeout, a 5xx or a 429 records the error and leaves the account active.
+
+use crate::config::AccountsConfig;
+use crate::credentials::Credentials;
+use crate::store::{self, Account};
+use chrono::{DateTime, Utc};
+use common::db::{Db, Param};
+use common::error::AppError;
+use common::x::{OAuthApp, XClient, XError};
+use identity::audit::{self, Entry, Meta};
+use serde_json::json;
+use uuid::Uuid;
+
+/// Tokens that expire within this window are refreshed by the scheduler's tick.
+pub const REFRESH_AHEAD_MS: i64 = 15 * 60 * 1000;
+/// A request about to use an access token refreshes it when it has less than this left.
+pub const USE_MARGIN_MS: i64 = 60 * 1000;
+
+/// When a refresh should happen.
+#[derive(Debug, Clone, Copy)]
+pub enum When {
+    /// Only if the token expires within this many milliseconds.
+    ExpiresWithin(i64),
+    /// Unless someone refreshed since the caller read `last_refreshed` (milliseconds), so that
+    /// concurrent explicit refreshes of the same token collapse into one.
+    Since(Option<i64>),
+}
+
+/// How a refresh ended without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Refreshed,
+    /// Someone else refreshed first, or the token is fresh enough.
+    NotNeeded,
+    /// Another instance holds the account right now (background refresh skips it).
+    Busy,
+    /// OAuth 1.0a credentials do not expire.
+    NotApplicable,
+}
+
+/// Refreshes one account's tokens under its row lock. `skip_locked` is for background work,
+/// which moves on instead of waiting for an account that another instance is refreshing.
+#[allow(clippy::too_many_arguments)]
+pub async fn refresh(
+    db: &Db,
+    cfg: &AccountsConfig,
+    meta: &Meta,
+    ws: Uuid,
+    id: Uuid,
+    when: When,
+    skip_locked: bool,
+    now_ms: i64,
+) -> Result<Outcome, AppError> {
+    db.begin()?;
+    match locked_refresh(db, cfg, ws, id, when, skip_locked, now_ms).await {
+        Ok(Step::Done(outcome)) => {
+            db.commit()?;
+            Ok(outcome)
+        }
+        Ok(Step::Failed { error, reauth }) => {
+            // The error is recorded in the same transaction as the lock it was found under.
+            let message = error.to_string();
+            store::record_error(db, ws, id, &message, reauth, now_ms)?;
+            db.commit()?;
+            let action = if reauth {
+                "account.needs_reauth"
+            } else {
+                "account.refresh_failed"
+            };
+            audit::record(
+                db,
+                meta,
+                Entry::new(action)
+                    .workspace(Some(ws))
+                    .target("x_account", id)
+                    .details(json!({ "error": message, "transient": error.is_transient() })),
+            )?;
+            Err(error.to_app_error(DateTime::from_timestamp_millis(now_ms).unwrap_or_default()))
+        }
+        Err(e) => {
+            let _ = db.rollback();
+            Err(e)
+        }
+    }
+}
+
+enum Step {
+    Done(Outcome),
+    Failed { error: XError, reauth: bool },
+}
+
+async fn locked_refresh(
+    db: &Db,
+    cfg: &AccountsConfig,
+    ws: Uuid,
+    id: Uuid,
+    when: When,
+    skip_locked: bool,
+    now_ms: i64,
+) -> Result<Step, AppError> {
+    let lock = if skip_locked {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        "FOR UPDATE"
+    };
+    let rows = db.query(
+        &format!(
+            "SELECT credentials, status, auth_kind,
+               (extract(epoch FROM token_expires_at) * 1000)::int8 AS expires_ms,
+               (extract(epoch FROM last_refreshed_at) * 1000)::int8 AS refreshed_ms
+             FROM x_accounts WHERE workspace_id = $1::uuid AND id = $2::uuid {lock}"
+        ),
+        &[Param::Uuid(ws.to_string()), Param::Uuid(id.to_string())],
+    )?;
+    let Some(row) = rows.first() else {
+        return if skip_locked {
+            Ok(Step::Done(Outcome::Busy))
+        } else {
+            Err(AppError::not_found("Account"))
+        };
+    };
+    if row.get::<String>("auth_kind")? != "oauth2" {
+        return Ok(Step::Done(Outcome::NotApplicable));
+    }
+    if row.get::<String>("status")? == "needs_reauth" {
+        return Err(reauth_error());
+    }
+    let expires_ms: Option<i64> = row.get("expires_ms")?;
+    let refreshed_ms: Option<i64> = row.get("refreshed_ms")?;
+    let needed = match when {
+        When::ExpiresWithin(ms) => expires_ms.is_none_or(|e| e <= now_ms + ms),
+        When::Since(seen) => refreshed_ms == seen,
+    };
+    if !needed {
+        return Ok(Step::Done(Outcome::NotNeeded));
+    }
+    let sealed: String = row.get("credentials")?;
+    let (creds, _) = Credentials::open(&cfg.keys, &sealed, &ws.to_string(), &id.to_string())?;
+    let Credentials::OAuth2 {
+        refresh_token: Some(refresh_token),
+        ..
+    } = creds
+    else {
+        // Without a refresh token (no `offline.access`) only the user can renew access.
+        return Ok(Step::Failed {
+            error: XError::Unauthorized {
+                detail: "no refresh token; the account must be reconnected".into(),
+            },
+            reauth: true,
+        });
+    };
+    let app = OAuthApp::from_config(&cfg.x)?;
+    let now = DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+    let tokens = match app.refresh(&refresh_token, now).await {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            let reauth = matches!(error, XError::Unauthorized { .. });
+            return Ok(Step::Failed { error, reauth });
+        }
+    };
+    let creds = Credentials::OAuth2 {
+        access_token: tokens.access_token.expose().clone(),
+        // X always rotates; should it ever not, the old refresh token stays valid.
+        refresh_token: Some(
+            tokens
+                .refresh_token
+                .as_ref()
+                .map(|t| t.expose().clone())
+                .unwrap_or(refresh_token),
+        ),
+    };
+    let sealed = creds.seal(&cfg.keys, &ws.to_string(), &id.to_string())?;
+    db.execute(
+        "UPDATE x_accounts SET credentials = $3, key_id = $4, scopes = $5,
+           token_expires_at = timestamptz 'epoch' + $6::int8 * interval '1 millisecond',
+           last_refreshed_at = timestamptz 'epoch' + $7::int8 * interval '1 millisecond',
+           last_error = NULL, last_error_at = NULL
+         WHERE workspace_id = $1::uuid AND id = $2::uuid",
+        &[
+            Param::Uuid(ws.to_string()),
+            Param::Uuid(id.to_string()),
+            Param::Str(sealed),
+            Param::Str(cfg.keys.current_key_id().to_string()),
+            Param::Str(tokens.scopes.join(" ")),
+            Param::Int64(tokens.expires_at.timestamp_millis()),
+            // Strictly increasing, so `When::Since` always sees a refresh happened.
+            Param::Int64(now_ms.max(refreshed_ms.unwrap_or(0) + 1)),
+        ],
+    )?;
+    Ok(Step::Done(Outcome::Refreshed))
+}
+
+fn reauth_error() -> AppError {
+    XError::Unauthorized {
+        detail: "the account needs to be reconnected".into(),
+    }
+    .to_app_error(Utc::now())
+}
+
+/// What one background pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub refreshed: u32,
+    pub skipped: u32,
+    pub failed: u32,
+    pub needs_reauth: u32,
+}
+
+/// Refreshes every active OAuth 2.0 account whose token expires within `within_ms`, soonest
+/// first, at most `limit` of them. The scheduler calls this on every tick.
+pub async fn refresh_expiring(
+    db: &Db,
+    cfg: &AccountsConfig,
+    now_ms: i64,
+    within_ms: i64,
+    limit: i64,
+) -> Result<Summary, AppError> {
+    let rows = db.query(
+        "SELECT workspace_id::text AS ws, id::text AS id FROM x_accounts
+         WHERE status = 'active' AND auth_kind = 'oauth2'
+           AND token_expires_at < timestamptz 'epoch' + $1::int8 * interval '1 millisecond'
+         ORDER BY token_expires_at LIMIT $2",
+        &[Param::Int64(now_ms + within_ms), Param::Int64(limit)],
+    )?;
+    let mut due = Vec::with_capacity(rows.len());
+    for r in rows.iter() {
+        let ws = Uuid::parse_str(&r.get::<String>("ws")?).map_err(AppError::internal)?;
+        let id = Uuid::parse_str(&r.get::<String>("id")?).map_err(AppError::internal)?;
+        due.push((ws, id));
+    }
+    let meta = Meta::default();
+    let mut summary = Summary::default();
+    for (ws, id) in due {
+        let when = When::ExpiresWithin(within_ms);
+        match refresh(db, cfg, &meta, ws, id, when, true, now_ms).await {
+            Ok(Outcome::Refreshed) => summary.refreshed += 1,
+            Ok(_) => summary.skipped += 1,
+            Err(e) if e.code == "X_REAUTH" => summary.needs_reauth += 1,
+            Err(_) => summary.failed += 1,
+        }
+    }
+    Ok(summary)
+}
+
+/// An X client acting as the account, with a token that is valid for at least a minute
+/// (refreshed first when needed) and the account's budgets and breaker.
+pub async fn client_for(
+    db: &Db,
+    cfg: &AccountsConfig,
+    meta: &Meta,
+    account: &Account,
+    now_ms: i64,
+) -> Result<XClient, AppError> {
+    if account.status == "needs_reauth" {
+        return Err(reauth_error());
+    }
+    let expiring = account
+        .token_expires_ms
+        .is_some_and(|e| e <= now_ms + USE_MARGIN_MS);
+    if account.auth_kind == "oauth2" && expiring {
+        let when = When::ExpiresWithin(USE_MARGIN_MS);
+        refresh(
+            db,
+            cfg,
+            meta,
+            account.workspace_id,
+            account.id,
+            when,
+            false,
+            now_ms,
+        )
+        .await?;
+    }
+    let creds = open(db, cfg, account.workspace_id, account.id)?;
+    XClient::from_config(&cfg.x, creds.auth())
+        .for_account(account.id.to_string())
+        .with_default_guards()
+}
+
+/// Opens an account's credentials; ones sealed with the previous key are re-sealed with the
+/// current key on the spot (key rotation completes as accounts are used).
+pub fn open(db: &Db, cfg: &AccountsConfig, ws: Uuid, id: Uuid) -> Result<Credentials, AppError> {
+    let (sealed, _) = store::credentials(db, ws, id)?;
+    let (creds, stale) = Credentials::open(&cfg.keys, &sealed, &ws.to_string(), &id.to_string())?;
+    if stale {
+        let resealed = creds.seal(&cfg.keys, &ws.to_string(), &id.to_string())?;
+        store::reseal(db, ws, id, &sealed, &resealed, cfg.keys.current_key_id())?;
+    }
+    Ok(creds)
+}

@@ -1,0 +1,231 @@
+//! The auth component's handlers, one function per route: each parses its input into domain
+//! types, calls the modules that hold the rules, writes the audit row and shapes the answer.
+
+use crate::audit::{self, Entry};
+use crate::authz::Role;
+use crate::env::Env;
+use crate::session::Caller;
+use crate::users::{self, Email, Name};
+use crate::workspaces;
+use common::error::AppError;
+use common::http::{Ctx, Reply};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn workspace_of(caller: &Caller) -> Result<(Uuid, Role), AppError> {
+    Ok((caller.acting_workspace()?, caller.role()))
+}
+
+/// The permission-table rule of the current route (re-checked inside transactions).
+fn route_access(ctx: &Ctx) -> Result<crate::authz::Access, AppError> {
+    crate::authz::access(ctx.method, ctx.route)
+        .ok_or_else(|| AppError::forbidden("No permission rule covers this route"))
+}
+
+fn target_user(ctx: &Ctx) -> Result<Uuid, AppError> {
+    ctx.param("userId")
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| AppError::not_found("Member"))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfilePatch {
+    name: Option<String>,
+    timezone: Option<String>,
+    default_workspace_id: Option<String>,
+}
+
+pub fn update_profile(env: &Env, caller: &Caller, body: ProfilePatch) -> Result<Reply, AppError> {
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| Name::parse(n, "name"))
+        .transpose()?;
+    let default_ws = body
+        .default_workspace_id
+        .as_deref()
+        .map(|s| Uuid::parse_str(s).map_err(|_| AppError::not_found("Workspace")))
+        .transpose()?;
+    let tz = body.timezone.as_deref().map(str::trim);
+    users::update_profile(&env.db, caller.user.id, name, tz, default_ws)?;
+    let (user, _) =
+        users::find(&env.db, caller.user.id)?.ok_or_else(|| AppError::not_found("User"))?;
+    let changed: Vec<&str> = [
+        body.name.as_ref().map(|_| "name"),
+        body.timezone.as_ref().map(|_| "timezone"),
+        body.default_workspace_id
+            .as_ref()
+            .map(|_| "defaultWorkspaceId"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    audit::record(
+        &env.db,
+        &env.meta,
+        Entry::new("user.profile_updated")
+            .actor(user.id)
+            .workspace(user.default_workspace)
+            .target("user", user.id)
+            .details(json!({ "changed": changed })),
+    )?;
+    Ok(Reply::ok(users::profile(&env.db, &user)?))
+}
+
+#[derive(Deserialize)]
+pub struct WorkspaceBody {
+    name: String,
+}
+
+pub fn create_workspace(
+    env: &Env,
+    caller: &Caller,
+    body: WorkspaceBody,
+) -> Result<Reply, AppError> {
+    let name = Name::parse(&body.name, "name")?;
+    let ws = workspaces::create(&env.db, name.as_str(), caller.user.id)?;
+    let id = common::json::field(&ws, "id")
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok());
+    audit::record(
+        &env.db,
+        &env.meta,
+        Entry::new("workspace.created")
+            .actor(caller.user.id)
+            .workspace(id)
+            .target(
+                "workspace",
+                common::json::field(&ws, "id").as_str().unwrap_or_default(),
+            )
+            .details(json!({ "name": name.as_str() })),
+    )?;
+    Ok(Reply::created(ws))
+}
+
+pub fn rename_workspace(
+    env: &Env,
+    caller: &Caller,
+    body: WorkspaceBody,
+) -> Result<Reply, AppError> {
+    let (ws, _) = workspace_of(caller)?;
+    let name = Name::parse(&body.name, "name")?;
+    workspaces::rename(&env.db, ws, name.as_str())?;
+    audit::record(
+        &env.db,
+        &env.meta,
+        Entry::new("workspace.renamed")
+            .actor(caller.user.id)
+            .workspace(Some(ws))
+            .target("workspace", ws)
+            .details(json!({ "name": name.as_str() })),
+    )?;
+    Ok(Reply::ok(workspaces::get(&env.db, ws, caller.user.id)?))
+}
+
+pub fn delete_workspace(env: &Env, caller: &Caller) -> Result<Reply, AppError> {
+    let (ws, _) = workspace_of(caller)?;
+    workspaces::delete(&env.db, ws)?;
+    audit::record(
+        &env.db,
+        &env.meta,
+        Entry::new("workspace.deleted")
+            .actor(caller.user.id)
+            .workspace(Some(ws))
+            .target("workspace", ws),
+    )?;
+    Ok(Reply::no_content())
+}
+
+#[derive(Deserialize)]
+pub struct AddMemberBody {
+    email: String,
+    role: String,
+}
+
+pub fn add_member(env: &Env, caller: &Caller, body: AddMemberBody) -> Result<Reply, AppError> {
+    let (ws, actor_role) = workspace_of(caller)?;
+    let email = Email::parse(&body.email)?;
+    let role = Role::parse(&body.role)?;
+    let user = users::find_by_email(&env.db, &email)?.map(|(user, _)| user.id);
+    let user = workspaces::add_member(&env.db, ws, actor_role, user, role)?;
+    audit::record(
+        &env.db,
+        &env.meta,
+        Entry::new("member.added")
+            .actor(caller.user.id)
+            .workspace(Some(ws))
+            .target("user", user)
+            .details(json!({ "role": role })),
+    )?;
+    Ok(Reply::created(json!({ "userId": user, "role": role })))
+}
+
+#[derive(Deserialize)]
+pub struct RoleBody {
+    role: String,
+}
+
+pub fn change_role(
+    env: &Env,
+    ctx: &Ctx,
+    caller: &Caller,
+    body: RoleBody,
+) -> Result<Reply, AppError> {
+    let (ws, _) = workspace_of(caller)?;
+    let target = target_user(ctx)?;
+    let role = Role::parse(&body.role)?;
+    let from = workspaces::change_role(
+        &env.db,
+        ws,
+        route_access(ctx)?,
+        caller.user.id,
+        target,
+        role,
+    )?;
+    audit::record(
+        &env.db,
+        &env.meta,
+        Entry::new("member.role_changed")
+            .actor(caller.user.id)
+            .workspace(Some(ws))
+            .target("user", target)
+            .details(json!({ "from": from, "to": role })),
+    )?;
+    Ok(Reply::ok(json!({ "userId": target, "role": role })))
+}
+
+pub fn remove_member(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+    let (ws, _) = workspace_of(caller)?;
+    let target = target_user(ctx)?;
+    let is_self = target == caller.user.id;
+    let from = workspaces::remove_member(&env.db, ws, route_access(ctx)?, caller.user.id, target)?;
+    let action = if is_self {
+        "member.left"
+    } else {
+        "member.removed"
+    };
+    audit::record(
+        &env.db,
+        &env.meta,
+        Entry::new(action)
+            .actor(caller.user.id)
+            .workspace(Some(ws))
+            .target("user", target)
+            .details(json!({ "role": from })),
+    )?;
+    Ok(Reply::no_content())
+}
+
+pub fn list_audit(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+    let (ws, _) = workspace_of(caller)?;
+    let filter = audit::Filter::from_query(|n| ctx.query_param(n))?;
+    let (items, next) = audit::list(&env.db, ws, &filter)?;
+    Ok(Reply::ok(json!({ "items": items, "nextCursor": next })))
+}
+
+pub fn list_workspaces(env: &Env, caller: &Caller) -> Result<Reply, AppError> {
+    let items: Vec<Value> = workspaces::list_for_user(&env.db, caller.user.id)?;
+    Ok(Reply::ok(json!({ "items": items, "nextCursor": null })))
+}

@@ -1,0 +1,334 @@
+//! Users: parsing of emails and names, registration (with the user's own workspace), lookups
+//! and the profile.
+
+use crate::auth::password::{self, Password};
+use crate::auth::tokens::parse_uuid;
+use crate::authz::Role;
+use common::db::{Db, Param, FRESH_COLUMN};
+use common::error::AppError;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// A syntactically plausible email, trimmed and lowercased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, AppError> {
+        let e = raw.trim().to_lowercase();
+        let valid = e.len() <= 254
+            && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+            && match e.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && local.len() <= 64
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                }
+                None => false,
+            };
+        if valid {
+            Ok(Email(e))
+        } else {
+            Err(AppError::validation("The email address is not valid")
+                .with_details(json!({ "field": "email" })))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A display name (users and workspaces): 1–100 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name(String);
+
+impl Name {
+    pub fn parse(raw: &str, field: &str) -> Result<Name, AppError> {
+        let n = raw.trim();
+        let len = n.chars().count();
+        if (1..=100).contains(&len) && !n.chars().any(char::is_control) {
+            Ok(Name(n.to_string()))
+        } else {
+            Err(
+                AppError::validation(format!("{field} must be 1 to 100 characters"))
+                    .with_details(json!({ "field": field })),
+            )
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub timezone: String,
+    pub default_workspace: Option<Uuid>,
+}
+
+impl User {
+    /// The `user` object of the token responses.
+    pub fn summary(&self) -> Value {
+        json!({ "id": self.id, "email": self.email, "name": self.name })
+    }
+}
+
+const USER_COLUMNS: &str = "id::text AS id, email, name, timezone,
+    default_workspace_id::text AS default_workspace, password_hash";
+
+fn user_from(row: &common::db::Row<'_>) -> Result<(User, String), AppError> {
+    let dw: Option<String> = row.get("default_workspace")?;
+    Ok((
+        User {
+            id: parse_uuid(&row.get::<String>("id")?)?,
+            email: row.get("email")?,
+            name: row.get("name")?,
+            timezone: row.get("timezone")?,
+            default_workspace: dw.as_deref().map(parse_uuid).transpose()?,
+        },
+        row.get("password_hash")?,
+    ))
+}
+
+/// Creates the user and their own workspace (as owner) in one transaction; a taken email is 409.
+pub fn register(db: &Db, email: &Email, name: &Name, pw: &Password) -> Result<User, AppError> {
+    let hash = password::hash(pw)?;
+    let id = Uuid::now_v7();
+    let ws = Uuid::now_v7();
+    db.transaction(|db| {
+        let inserted = db.execute(
+            "INSERT INTO users (id, email, name, password_hash) VALUES ($1::uuid, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[
+                Param::Uuid(id.to_string()),
+                Param::Str(email.as_str().into()),
+                Param::Str(name.as_str().into()),
+                Param::Str(hash.clone()),
+            ],
+        )?;
+        if inserted == 0 {
+            return Err(AppError::conflict_rule(
+                "CONFLICT_002",
+                "An account with this email already exists",
+            ));
+        }
+        crate::workspaces::insert(db, ws, &format!("{}'s workspace", name.as_str()), id)?;
+        db.execute(
+            "UPDATE users SET default_workspace_id = $2::uuid WHERE id = $1::uuid",
+            &[Param::Uuid(id.to_string()), Param::Uuid(ws.to_string())],
+        )?;
+        Ok(())
+    })?;
+    Ok(User {
+        id,
+        email: email.as_str().into(),
+        name: name.as_str().into(),
+        timezone: "UTC".into(),
+        default_workspace: Some(ws),
+    })
+}
+
+/// The user and their password hash, by email.
+pub fn find_by_email(db: &Db, email: &Email) -> Result<Option<(User, String)>, AppError> {
+    let rows = db.query(
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = $1"),
+        &[Param::Str(email.as_str().into())],
+    )?;
+    rows.first().map(|r| user_from(&r)).transpose()
+}
+
+pub fn find(db: &Db, id: Uuid) -> Result<Option<(User, String)>, AppError> {
+    let rows = db.query(
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1::uuid"),
+        &[Param::Uuid(id.to_string())],
+    )?;
+    rows.first().map(|r| user_from(&r)).transpose()
+}
+
+/// Where a request acts, for [`authenticate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acting {
+    /// Nowhere (routes about the user alone).
+    Nowhere,
+    /// In this workspace, which must be one of the user's.
+    In(Uuid),
+    /// In the user's default workspace, else their oldest membership.
+    Default,
+}
+
+/// What the guard learns about a request's user in its one query.
+pub struct Authenticated {
+    pub user: User,
+    /// The session (refresh family) was revoked: logout, password change, reuse.
+    pub revoked: bool,
+    /// The workspace acted in and the user's role there; `None` when not a member.
+    pub workspace: Option<(Uuid, Role)>,
+}
+
+/// The user, whether session `sid` has been revoked, and the user's role where the request
+/// acts, in one round trip: the guard runs it first on every authenticated request, so it also
+/// carries the connection's freshness check (one row always, the user's columns NULL when there
+/// is no such user). `None` when the user does not exist.
+pub fn authenticate(
+    db: &Db,
+    id: Uuid,
+    sid: Uuid,
+    acting: Acting,
+) -> Result<Option<Authenticated>, AppError> {
+    let (wanted, ws) = match acting {
+        Acting::Nowhere => (false, Param::DbNull),
+        Acting::In(ws) => (true, Param::Uuid(ws.to_string())),
+        Acting::Default => (true, Param::DbNull),
+    };
+    let rows = db.query_first(
+        &format!(
+            "SELECT {FRESH_COLUMN}, {USER_COLUMNS},
+                    EXISTS (SELECT 1 FROM refresh_tokens
+                            WHERE family_id = $2::uuid AND revoked_at IS NOT NULL) AS revoked,
+                    acting.ws, acting.role
+             FROM (SELECT 1) AS one LEFT JOIN users ON users.id = $1::uuid
+             LEFT JOIN LATERAL (
+               SELECT m.workspace_id::text AS ws, m.role FROM memberships m
+               WHERE $3::bool AND m.user_id = users.id
+                 AND ($4::uuid IS NULL OR m.workspace_id = $4::uuid)
+               ORDER BY (m.workspace_id = users.default_workspace_id) DESC, m.created_at,
+                 m.workspace_id
+               LIMIT 1) AS acting ON true"
+        ),
+        &[
+            Param::Uuid(id.to_string()),
+            Param::Uuid(sid.to_string()),
+            Param::Boolean(wanted),
+            ws,
+        ],
+    )?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    if r.get::<Option<String>>("id")?.is_none() {
+        return Ok(None);
+    }
+    let workspace = match (
+        r.get::<Option<String>>("ws")?,
+        r.get::<Option<String>>("role")?,
+    ) {
+        (Some(ws), Some(role)) => Some((parse_uuid(&ws)?, Role::parse(&role)?)),
+        _ => None,
+    };
+    Ok(Some(Authenticated {
+        user: user_from(&r)?.0,
+        revoked: r.get::<bool>("revoked")?,
+        workspace,
+    }))
+}
+
+/// The profile: the user and their workspaces with roles.
+pub fn profile(db: &Db, user: &User) -> Result<Value, AppError> {
+    let workspaces = crate::workspaces::list_for_user(db, user.id)?;
+    Ok(json!({
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "timezone": user.timezone,
+        "defaultWorkspaceId": user.default_workspace,
+        "workspaces": workspaces,
+    }))
+}
+
+/// `PATCH /api/auth/profile`. The timezone must be an IANA name PostgreSQL knows; the default
+/// workspace must be one the user belongs to (else 404, as for any other workspace).
+pub fn update_profile(
+    db: &Db,
+    user: Uuid,
+    name: Option<Name>,
+    timezone: Option<&str>,
+    default_workspace: Option<Uuid>,
+) -> Result<(), AppError> {
+    if let Some(tz) = timezone {
+        let known = tz.len() <= 64
+            && !db
+                .query(
+                    "SELECT 1 FROM time_zone_names WHERE name = $1
+                       AND name NOT LIKE 'posix/%' AND name NOT LIKE 'right/%'",
+                    &[Param::Str(tz.into())],
+                )?
+                .is_empty();
+        if !known {
+            return Err(
+                AppError::validation("timezone must be an IANA time zone name")
+                    .with_details(json!({ "field": "timezone" })),
+            );
+        }
+    }
+    if let Some(ws) = default_workspace {
+        if crate::workspaces::role_of(db, ws, user)?.is_none() {
+            return Err(AppError::not_found("Workspace"));
+        }
+    }
+    db.execute(
+        "UPDATE users SET name = coalesce($2, name), timezone = coalesce($3, timezone),
+                default_workspace_id = coalesce($4::uuid, default_workspace_id)
+         WHERE id = $1::uuid",
+        &[
+            Param::Uuid(user.to_string()),
+            name.map(|n| Param::Str(n.0)).unwrap_or(Param::DbNull),
+            timezone
+                .map(|t| Param::Str(t.into()))
+                .unwrap_or(Param::DbNull),
+            default_workspace
+                .map(|w| Param::Uuid(w.to_string()))
+                .unwrap_or(Param::DbNull),
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn set_password(db: &Db, user: Uuid, pw: &Password) -> Result<(), AppError> {
+    let hash = password::hash(pw)?;
+    db.execute(
+        "UPDATE users SET password_hash = $2 WHERE id = $1::uuid",
+        &[Param::Uuid(user.to_string()), Param::Str(hash)],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_checked() {
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ann@.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn names_are_one_to_one_hundred_characters() {
+        assert_eq!(Name::parse("  Ann ", "name").unwrap().as_str(), "Ann");
+        assert!(Name::parse("   ", "name").is_err());
+        assert!(Name::parse(&"x".repeat(101), "name").is_err());
+        assert!(Name::parse("a\u{0}b", "name").is_err());
+    }
+}

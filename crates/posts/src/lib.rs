@@ -1,0 +1,30 @@
+//! Posts: composing (`compose`, `text`, `media`), importing (`bulk`, `csv`), queueing (`queue`),
+//! uploading media (`upload`, `multipart`), likes and reposts (`engage`), their SQL (`store`)
+//! and the tweets component's handlers (`api`). On `identity` (the caller, the audit log) and
+//! `accounts` (the account a post goes out from); the scheduler publishes what is stored here.
+
+// Production code never panics: a panic is a trap, which Spin answers with an empty 500.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
+pub mod api;
+pub mod bulk;
+pub mod compose;
+pub mod csv;
+pub mod engage;
+pub mod media;
+pub mod multipart;
+pub mod queue;
+pub mod store;
+pub mod text;
+pub mod upload;

@@ -1,0 +1,118 @@
+//! Claiming work: due posts and expired leases, atomically (`FOR UPDATE SKIP LOCKED`), so any
+//! number of ticks and instances can run at once without two of them holding the same post.
+
+use common::db::{Db, Param};
+use common::error::AppError;
+use uuid::Uuid;
+
+/// A claimed thread head.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub account_id: Option<Uuid>,
+    pub attempts: i64,
+    /// Claimed from an expired lease: an earlier tick may have sent it; reconcile first.
+    pub recovered: bool,
+}
+
+/// What both claims answer for each post they take.
+const RETURNING_CLAIMED: &str = "RETURNING posts.id::text AS id, posts.workspace_id::text AS ws,
+                   posts.account_id::text AS account, posts.attempts::int8 AS attempts";
+
+/// `$1` now, `$2` the lease owner, `$3` the lease's end, `$4` how many to take.
+fn lease_params(owner: &str, now_ms: i64, lease_until_ms: i64, limit: i64) -> [Param; 4] {
+    [
+        ms(now_ms),
+        Param::Str(owner.into()),
+        ms(lease_until_ms),
+        Param::Int64(limit),
+    ]
+}
+
+fn ms(p: i64) -> Param {
+    Param::Int64(p)
+}
+
+fn rows_to_claims(rows: common::db::Rows, recovered: bool) -> Result<Vec<Claimed>, AppError> {
+    rows.iter()
+        .map(|r| {
+            let uuid = |s: String| Uuid::parse_str(&s).map_err(AppError::internal);
+            Ok(Claimed {
+                id: uuid(r.get("id")?)?,
+                workspace_id: uuid(r.get("ws")?)?,
+                account_id: r.get::<Option<String>>("account")?.map(uuid).transpose()?,
+                attempts: r.get("attempts")?,
+                recovered,
+            })
+        })
+        .collect()
+}
+
+/// Claims up to `limit` due posts for `owner` until `lease_until_ms`. Accounts take turns: the
+/// first due post of every account comes before the second of any, so one busy account cannot
+/// starve the others of a shared budget.
+pub fn due(
+    db: &Db,
+    owner: &str,
+    now_ms: i64,
+    lease_until_ms: i64,
+    limit: i64,
+) -> Result<Vec<Claimed>, AppError> {
+    let rows = db.query(
+        &format!(
+            "WITH due AS (
+           SELECT id, coalesce(next_attempt_at, scheduled_at) AS due_at,
+                  row_number() OVER (PARTITION BY account_id
+                                     ORDER BY coalesce(next_attempt_at, scheduled_at), id) AS turn
+           FROM (SELECT id, account_id, next_attempt_at, scheduled_at FROM posts
+                 WHERE status = 'scheduled'
+                   AND coalesce(next_attempt_at, scheduled_at)
+                       <= timestamptz 'epoch' + $1::int8 * interval '1 millisecond'
+                   AND thread_position = 0
+                 ORDER BY coalesce(next_attempt_at, scheduled_at)
+                 LIMIT $4::int8 * 20) candidates
+         ), picked AS (
+           SELECT p.id FROM posts p JOIN due d ON d.id = p.id
+           WHERE p.status = 'scheduled'
+           ORDER BY d.turn, d.due_at, p.id
+           LIMIT $4
+           FOR UPDATE OF p SKIP LOCKED
+         )
+         UPDATE posts SET status = 'publishing', lease_owner = $2,
+           lease_expires_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond'
+         FROM picked WHERE posts.id = picked.id
+         {RETURNING_CLAIMED}"
+        ),
+        &lease_params(owner, now_ms, lease_until_ms, limit),
+    )?;
+    rows_to_claims(rows, false)
+}
+
+/// Takes over posts whose lease ran out (their tick died or stalled).
+pub fn expired(
+    db: &Db,
+    owner: &str,
+    now_ms: i64,
+    lease_until_ms: i64,
+    limit: i64,
+) -> Result<Vec<Claimed>, AppError> {
+    let rows = db.query(
+        &format!(
+            "WITH picked AS (
+           SELECT id FROM posts
+           WHERE status = 'publishing'
+             AND lease_expires_at < timestamptz 'epoch' + $1::int8 * interval '1 millisecond'
+             AND thread_position = 0
+           ORDER BY lease_expires_at LIMIT $4
+           FOR UPDATE SKIP LOCKED
+         )
+         UPDATE posts SET lease_owner = $2,
+           lease_expires_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond'
+         FROM picked WHERE posts.id = picked.id
+         {RETURNING_CLAIMED}"
+        ),
+        &lease_params(owner, now_ms, lease_until_ms, limit),
+    )?;
+    rows_to_claims(rows, true)
+}

@@ -1,0 +1,216 @@
+//! The scheduler's tick: publish due posts on time and exactly once, within X's rate limits,
+//! through crashes (DESIGN.md §4). A function of (connection, store, clock, time budget): the
+//! cron component, the HTTP tick route and the tests all call [`tick`].
+//!
+//! Each tick, until its time budget is spent:
+//! 1. takes over posts whose lease expired (their tick died) — they reconcile before sending;
+//! 2. claims due posts in batches, accounts taking turns, and publishes them ([`publish`]);
+//! 3. runs due engagements (like, repost and their undo);
+//! 4. refreshes OAuth 2.0 tokens that expire within 15 minutes.
+//!
+//! 5. collects analytics with the time left (`analytics::collect`).
+//!
+//! Also [`metrics`]: `GET /api/metrics` (served by the system component), which counts what the
+//! tick does from PostgreSQL.
+
+// Production code never panics: a panic is a trap, which Spin answers with an empty 500.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
+pub mod claim;
+pub mod engagements;
+pub mod jobs;
+pub mod matching;
+pub mod metrics;
+pub mod publish;
+
+use accounts::{refresh, AccountsConfig};
+use common::db::Db;
+use common::error::AppError;
+use common::x::Budgets;
+use publish::Outcome;
+use serde::Serialize;
+
+/// How a tick runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Names this tick in leases (unique per tick: instance and start time).
+    pub owner: String,
+    /// Stop claiming new work after this many milliseconds.
+    pub budget_ms: i64,
+    /// Posts claimed per batch (DESIGN.md §5: claiming ten at a time is five times faster).
+    pub batch: i64,
+    /// How long a claim is held before another tick may take it over.
+    pub lease_ms: i64,
+}
+
+impl Options {
+    pub fn new(owner: impl Into<String>) -> Options {
+        Options {
+            owner: owner.into(),
+            budget_ms: 8_000,
+            batch: 10,
+            lease_ms: 60_000,
+        }
+    }
+}
+
+/// What one tick did.
+#[derive(Debug, Default, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub claimed: u32,
+    pub recovered: u32,
+    pub published: u32,
+    pub reconciled: u32,
+    pub deferred: u32,
+    pub retrying: u32,
+    pub failed: u32,
+    pub lost_lease: u32,
+    pub engagements: engagements::Summary,
+    pub tokens: refresh::Summary,
+    pub analytics: analytics::collect::Summary,
+    /// The time budget ran out before the due work did.
+    pub budget_spent: bool,
+    pub elapsed_ms: i64,
+}
+
+impl Report {
+    fn count(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Published => self.published += 1,
+            Outcome::Reconciled => self.reconciled += 1,
+            Outcome::Deferred => self.deferred += 1,
+            Outcome::Retrying => self.retrying += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::LostLease => self.lost_lease += 1,
+        }
+    }
+}
+
+/// One tick, recorded in `job_runs` whatever its outcome (GET /api/metrics reads it).
+/// `clock` answers Unix milliseconds (tests drive it).
+pub async fn tick(
+    db: &Db,
+    cfg: &AccountsConfig,
+    clock: &dyn Fn() -> i64,
+    opts: &Options,
+) -> Result<Report, AppError> {
+    let started = clock();
+    let result = run(db, cfg, clock, opts).await;
+    jobs::record_tick(db, &opts.owner, started, clock(), &result);
+    result
+}
+
+async fn run(
+    db: &Db,
+    cfg: &AccountsConfig,
+    clock: &dyn Fn() -> i64,
+    opts: &Options,
+) -> Result<Report, AppError> {
+    let started = clock();
+    let deadline = started + opts.budget_ms;
+    let budgets = Budgets::open()?;
+    let mut report = Report::default();
+    for recovering in [true, false] {
+        loop {
+            let now = clock();
+            if now >= deadline {
+                report.budget_spent = true;
+                break;
+            }
+            let lease_until = now + opts.lease_ms;
+            let claims = if recovering {
+                claim::expired(db, &opts.owner, now, lease_until, opts.batch)?
+            } else {
+                claim::due(db, &opts.owner, now, lease_until, opts.batch)?
+            };
+            if claims.is_empty() {
+                break;
+            }
+            for c in &claims {
+                if recovering {
+                    report.recovered += 1;
+                } else {
+                    report.claimed += 1;
+                }
+                let ctx = publish::Ctx {
+                    db,
+                    budgets: &budgets,
+                    cfg,
+                    owner: &opts.owner,
+                    now_ms: clock(),
+                    cause: None,
+                };
+                report.count(publish::publish(&ctx, c).await?);
+            }
+        }
+    }
+    if clock() < deadline {
+        report.engagements =
+            engagements::run_due(db, cfg, &budgets, &opts.owner, clock, deadline).await?;
+    }
+    if clock() < deadline {
+        report.tokens =
+            refresh::refresh_expiring(db, cfg, clock(), refresh::REFRESH_AHEAD_MS, 50).await?;
+    }
+    if clock() < deadline {
+        let settings = analytics::collect::Settings::load();
+        report.analytics =
+            analytics::collect::after_publishing(db, cfg, settings, clock, deadline).await;
+    }
+    report.elapsed_ms = clock() - started;
+    Ok(report)
+}
+
+/// A unique lease owner for one tick: the start time and 8 random bytes.
+pub fn owner_name(now_ms: i64) -> String {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    format!("tick-{now_ms}-{}", hex::encode(bytes))
+}
+
+/// Whether `presented` is the configured scheduler secret. An unset secret matches nothing, and
+/// the comparison takes the same time wherever the first difference is.
+pub fn secret_matches(expected: &str, presented: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    if expected.trim().is_empty() {
+        return false;
+    }
+    let a = Sha256::digest(expected.as_bytes());
+    let b = Sha256::digest(presented.as_bytes());
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_must_be_set_and_equal() {
+        assert!(secret_matches("s3cret-value", "s3cret-value"));
+        assert!(!secret_matches("s3cret-value", "s3cret-valuE"));
+        assert!(!secret_matches("s3cret-value", ""));
+        assert!(!secret_matches("", ""));
+        assert!(!secret_matches("  ", "  "));
+    }
+
+    #[test]
+    fn owners_are_unique() {
+        assert_ne!(owner_name(1), owner_name(1));
+        assert!(owner_name(5).starts_with("tick-5-"));
+    }
+}
