@@ -316,10 +316,20 @@ enum Running {
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(Running::Spin(mut child)) = self.app.take() {
-            let _ = child.kill();
+            signal_group(&child, "KILL");
             let _ = child.wait();
         }
     }
+}
+
+/// Signals `spin up` and the trigger processes it started (its process group: `spin up` runs
+/// each trigger as a child process, which a signal to `spin up` alone would leave running).
+fn signal_group(child: &std::process::Child, signal: &str) {
+    let _ = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg("--")
+        .arg(format!("-{}", child.id()))
+        .status();
 }
 
 /// The real Spin binary the suite runs against, when asked.
@@ -496,6 +506,8 @@ impl TestApp {
         let listen = format!("127.0.0.1:{port}");
         let manifest = manifest_for(&setup)?;
         let mut cmd = std::process::Command::new(spin);
+        // A process group of its own, so that stopping it stops its trigger processes too.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         cmd.arg("up")
             .arg("--from")
             .arg(&manifest)
@@ -720,11 +732,10 @@ impl TestApp {
         match self.app.take() {
             Some(Running::Xmp(app)) => app.stop().await,
             Some(Running::Spin(mut child)) => {
-                // SIGTERM, as an operator would stop it: in-flight requests finish.
-                let _ = std::process::Command::new("kill")
-                    .arg(child.id().to_string())
-                    .status();
+                // SIGTERM to Spin and its triggers, as an operator would stop it.
+                signal_group(&child, "TERM");
                 let _ = child.wait();
+                signal_group(&child, "KILL");
             }
             None => {}
         }

@@ -57,7 +57,7 @@ async fn http_tick(ctx: Ctx) -> Result<Reply, AppError> {
             "The scheduler secret is missing or wrong",
         ));
     }
-    let report = run(&ctx.config).await?;
+    let report = run(ctx.config()?).await?;
     Ok(Reply::ok(
         serde_json::to_value(report).map_err(AppError::internal)?,
     ))

@@ -44,7 +44,7 @@ fn router() -> Router<Route> {
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     serve(req, out, &router(), |route, ctx| async move {
         match route {
-            Route::Health => common::health::check(&ctx.config, &ctx.correlation_id),
+            Route::Health => common::health::check(ctx.config()?, &ctx.correlation_id),
             Route::Version => Ok(Reply::ok(common::health::version("system"))),
             Route::OpenApi => Ok(Reply::raw(
                 200,
@@ -71,7 +71,7 @@ fn metrics(ctx: Ctx) -> Result<Reply, AppError> {
             "The metrics token is missing or wrong",
         ));
     }
-    let db = common::db::Db::connect(&ctx.config.database_url)?;
+    let db = common::db::Db::connect(&ctx.config()?.database_url)?;
     let text = scheduler::metrics::render(&db, common::clock::now_ms())?;
     Ok(Reply::raw(
         200,

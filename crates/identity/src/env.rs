@@ -23,7 +23,7 @@ impl Env {
     pub fn open(ctx: &Ctx, now_ms: i64) -> Result<Env, AppError> {
         Ok(Env {
             cfg: AuthConfig::load()?,
-            db: Db::connect(&ctx.config.database_url)?,
+            db: Db::connect(&ctx.config()?.database_url)?,
             kv: Kv::open(crate::session::KV_NAMESPACE)?,
             meta: Meta::from_request(
                 &ctx.correlation_id,

@@ -21,12 +21,25 @@ pub struct Ctx {
     pub query: String,
     pub params: Params,
     pub correlation_id: String,
-    pub config: Config,
+    /// Read from Spin variables on first use (see [`Ctx::config`]).
+    config: std::cell::OnceCell<Config>,
     headers: Vec<(String, String)>,
     body: Option<IncomingRequest>,
 }
 
 impl Ctx {
+    /// The component's configuration, read from Spin variables the first time the request
+    /// needs it. On Spin every variable read resolves through the host's providers with a
+    /// blocking hand-off (`block_in_place`): a request that touches no database or body (a
+    /// version, a 404) reads none.
+    pub fn config(&self) -> Result<&Config, AppError> {
+        if let Some(config) = self.config.get() {
+            return Ok(config);
+        }
+        let loaded = Config::load()?;
+        Ok(self.config.get_or_init(|| loaded))
+    }
+
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name)
     }
@@ -99,7 +112,7 @@ impl Ctx {
         if !is_json {
             return Err(AppError::unsupported_media_type("application/json"));
         }
-        let limit = self.config.max_body_bytes;
+        let limit = self.config()?.max_body_bytes;
         let bytes = self.body_bytes(limit).await?;
         if bytes.is_empty() {
             return Err(AppError::bad_request("VAL_005", "A JSON body is required"));
@@ -226,23 +239,18 @@ where
         Err(e) => Err(e),
         Ok((handler, pattern, params)) => {
             route_pattern = pattern;
-            match Config::load() {
-                Err(e) => Err(e),
-                Ok(config) => {
-                    let ctx = Ctx {
-                        method,
-                        route: pattern,
-                        path: path.clone(),
-                        query,
-                        params,
-                        correlation_id: correlation_id.clone(),
-                        config,
-                        headers,
-                        body: Some(req),
-                    };
-                    handle(handler, ctx).await
-                }
-            }
+            let ctx = Ctx {
+                method,
+                route: pattern,
+                path: path.clone(),
+                query,
+                params,
+                correlation_id: correlation_id.clone(),
+                config: std::cell::OnceCell::new(),
+                headers,
+                body: Some(req),
+            };
+            handle(handler, ctx).await
         }
     };
 
