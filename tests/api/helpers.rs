@@ -307,6 +307,16 @@ pub struct TestApp {
     app: Option<Running>,
 }
 
+/// A started host and what the test reaches it through.
+struct Started {
+    app: Running,
+    db: TestDb,
+    redis_url: String,
+    redis_prefix: String,
+    logs: Arc<Mutex<Vec<String>>>,
+    state_dir: tempfile::TempDir,
+}
+
 /// What serves a TestApp: `xmp` in-process, or a real Spin.
 enum Running {
     Xmp(RunningApp),
@@ -397,8 +407,14 @@ impl Resp {
 
 impl TestApp {
     pub async fn spawn(setup: Setup) -> TestApp {
-        let (app, db, (redis_url, redis_prefix), logs, state_dir) =
-            Self::start(setup).await.expect("start the app");
+        let Started {
+            app,
+            db,
+            redis_url,
+            redis_prefix,
+            logs,
+            state_dir,
+        } = Self::start(setup).await.expect("start the app");
         let addr = match &app {
             Running::Xmp(app) => app.addr.to_string(),
             Running::Spin(_) => logs
@@ -426,15 +442,7 @@ impl TestApp {
         Self::start(setup).await.map(|_| ())
     }
 
-    async fn start(
-        setup: Setup,
-    ) -> anyhow::Result<(
-        Running,
-        TestDb,
-        (String, String),
-        Arc<Mutex<Vec<String>>>,
-        tempfile::TempDir,
-    )> {
+    async fn start(setup: Setup) -> anyhow::Result<Started> {
         if let Some(spin) = spin_bin() {
             return Self::start_spin(&spin, setup).await;
         }
@@ -477,26 +485,18 @@ impl TestApp {
             opts.runtime_config = Some(file);
         }
         let app = xmp_host::start(runtime(), opts).await?;
-        Ok((
-            Running::Xmp(app),
+        Ok(Started {
+            app: Running::Xmp(app),
             db,
-            (redis_url, redis_prefix),
+            redis_url,
+            redis_prefix,
             logs,
             state_dir,
-        ))
+        })
     }
 
     /// `spin up` of the same manifest on a free port, variables as `SPIN_VARIABLE_*`.
-    async fn start_spin(
-        spin: &Path,
-        setup: Setup,
-    ) -> anyhow::Result<(
-        Running,
-        TestDb,
-        (String, String),
-        Arc<Mutex<Vec<String>>>,
-        tempfile::TempDir,
-    )> {
+    async fn start_spin(spin: &Path, setup: Setup) -> anyhow::Result<Started> {
         build_components();
         let db = TestDb::new().await;
         let state_dir = tempfile::tempdir()?;
@@ -587,13 +587,14 @@ impl TestApp {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        Ok((
-            Running::Spin(child),
+        Ok(Started {
+            app: Running::Spin(child),
             db,
-            (redis_url, String::new()),
+            redis_url,
+            redis_prefix: String::new(),
             logs,
             state_dir,
-        ))
+        })
     }
 
     pub async fn request(
