@@ -54,6 +54,46 @@ impl Db {
         self.conn.execute(sql, params).map_err(map_error)
     }
 
+    /// The first row of `sql`, decoded by `decode`, or `None` when it answers no row: the one
+    /// way to read a row that may not exist (`.ok_or_else(|| AppError::not_found(..))` at the
+    /// call site when it must).
+    pub fn query_opt<T>(
+        &self,
+        sql: &str,
+        params: &[ParameterValue],
+        decode: impl FnOnce(&Row<'_>) -> Result<T, AppError>,
+    ) -> Result<Option<T>, AppError> {
+        let rows = self.query(sql, params)?;
+        rows.first().map(|row| decode(&row)).transpose()
+    }
+
+    /// The one row `sql` always answers (an aggregate, `RETURNING` of a write that cannot miss);
+    /// no row is a bug in our SQL, so an internal error.
+    pub fn query_one<T>(
+        &self,
+        sql: &str,
+        params: &[ParameterValue],
+        decode: impl FnOnce(&Row<'_>) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.query_opt(sql, params, decode)?
+            .ok_or_else(|| AppError::internal("a query that always answers one row answered none"))
+    }
+
+    /// Every row of `sql`, each decoded by `decode`.
+    pub fn query_all<T>(
+        &self,
+        sql: &str,
+        params: &[ParameterValue],
+        mut decode: impl FnMut(&Row<'_>) -> Result<T, AppError>,
+    ) -> Result<Vec<T>, AppError> {
+        let rows = self.query(sql, params)?;
+        let mut decoded = Vec::with_capacity(rows.len());
+        for row in rows.iter() {
+            decoded.push(decode(&row)?);
+        }
+        Ok(decoded)
+    }
+
     /// Runs the request's first query with the freshness check folded in: `sql` selects
     /// [`FRESH_COLUMN`] and answers at least one row. If the connection turns out to be inside
     /// a transaction an earlier request left open, that transaction is rolled back and the query
