@@ -62,10 +62,7 @@ mod tests {
             Some(&["common", "xmp-identity", "xmp-accounts"]),
         ),
         ("tweets", Some(&["common", "xmp-identity", "xmp-posts"])),
-        (
-            "scheduler",
-            Some(&["common", "xmp-accounts", "xmp-scheduler"]),
-        ),
+        ("scheduler", Some(&["common", "xmp-scheduler"])),
         (
             "analytics",
             Some(&["common", "xmp-identity", "xmp-analytics"]),

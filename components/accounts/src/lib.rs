@@ -17,10 +17,9 @@
 )]
 
 use accounts::api;
-use common::http::{serve, Ctx, Method, Reply, Router};
+use common::http::{Method, Reply, Router};
 use common::AppError;
-use identity::session::{self, with_rate_headers};
-use identity::Env;
+use identity::Request;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -55,42 +54,24 @@ fn router() -> Router<Route> {
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    serve(req, out, &router(), handle_route).await
+    identity::serve(req, out, &router(), route).await
 }
 
-async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
-    let env = Env::open(&ctx, common::clock::now_ms())?;
-    if let Route::Callback = route {
-        // Public: the browser comes back from X without our token. One that is sent anyway
-        // must be valid and belong to whoever started the flow.
-        let bearer = match ctx.header("authorization") {
-            Some(_) => Some(
-                session::guard(&ctx, &env.cfg, &env.db, &env.kv, env.now_ms)?
-                    .user
-                    .id,
-            ),
-            None => None,
-        };
-        return api::callback(&env, &ctx, bearer).await;
-    }
-    let caller = session::guard(&ctx, &env.cfg, &env.db, &env.kv, env.now_ms)?;
-    let result = match route {
-        Route::Connect => api::connect(&env, &ctx, &caller),
-        Route::AddOAuth1 => {
-            let body = ctx.json().await?;
-            api::add_oauth1(&env, &caller, body).await
-        }
-        Route::List => api::list(&env, &ctx, &caller),
-        Route::Get => api::get(&env, &ctx, &caller),
+async fn route(route: Route, mut r: Request) -> Result<Reply, AppError> {
+    let (env, ctx) = (&r.env, &mut r.ctx);
+    match route {
+        Route::Callback => api::callback(env, ctx, r.caller.optional().map(|c| c.user.id)).await,
+        Route::Connect => api::connect(env, ctx, r.caller.get()?),
+        Route::AddOAuth1 => api::add_oauth1(env, r.caller.get()?, ctx.json().await?).await,
+        Route::List => api::list(env, ctx, r.caller.get()?),
+        Route::Get => api::get(env, ctx, r.caller.get()?),
         Route::Update => {
             let body = ctx.json().await?;
-            api::update(&env, &ctx, &caller, body)
+            api::update(env, ctx, r.caller.get()?, body)
         }
-        Route::Delete => api::delete(&env, &ctx, &caller).await,
-        Route::Switch => api::switch(&env, &ctx, &caller),
-        Route::Health => api::health(&env, &ctx, &caller).await,
-        Route::Refresh => api::refresh_now(&env, &ctx, &caller).await,
-        Route::Callback => Err(AppError::internal("callback reached the guarded branch")),
-    };
-    with_rate_headers(result, &caller.rate)
+        Route::Delete => api::delete(env, ctx, r.caller.get()?).await,
+        Route::Switch => api::switch(env, ctx, r.caller.get()?),
+        Route::Health => api::health(env, ctx, r.caller.get()?).await,
+        Route::Refresh => api::refresh_now(env, ctx, r.caller.get()?).await,
+    }
 }

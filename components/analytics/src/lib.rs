@@ -17,10 +17,9 @@
 )]
 
 use analytics::api;
-use common::http::{serve, Ctx, Method, Reply, Router};
+use common::http::{Method, Reply, Router};
 use common::AppError;
-use identity::session::{self, with_rate_headers};
-use identity::Env;
+use identity::Request;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -49,20 +48,18 @@ fn router() -> Router<Route> {
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    serve(req, out, &router(), handle_route).await
+    identity::serve(req, out, &router(), route).await
 }
 
-async fn handle_route(route: Route, ctx: Ctx) -> Result<Reply, AppError> {
-    let env = Env::open(&ctx, common::clock::now_ms())?;
-    let caller = session::guard(&ctx, &env.cfg, &env.db, &env.kv, env.now_ms)?;
-    let result = match route {
-        Route::Overview => api::overview(&env, &ctx, &caller),
-        Route::Tweets => api::tweets(&env, &ctx, &caller),
-        Route::Series => api::series(&env, &ctx, &caller),
-        Route::Engagement => api::engagement(&env, &ctx, &caller),
-        Route::Audience => api::audience(&env, &ctx, &caller),
-        Route::BestTimes => api::best_times(&env, &ctx, &caller),
-        Route::Usage => api::usage(&env, &ctx, &caller),
-    };
-    with_rate_headers(result, &caller.rate)
+async fn route(route: Route, r: Request) -> Result<Reply, AppError> {
+    let (env, ctx, caller) = (&r.env, &r.ctx, r.caller.get()?);
+    match route {
+        Route::Overview => api::overview(env, ctx, caller),
+        Route::Tweets => api::tweets(env, ctx, caller),
+        Route::Series => api::series(env, ctx, caller),
+        Route::Engagement => api::engagement(env, ctx, caller),
+        Route::Audience => api::audience(env, ctx, caller),
+        Route::BestTimes => api::best_times(env, ctx, caller),
+        Route::Usage => api::usage(env, ctx, caller),
+    }
 }

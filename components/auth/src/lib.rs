@@ -16,10 +16,9 @@
     )
 )]
 
-use common::http::{serve, Ctx, Method, Reply, Router};
+use common::http::{Method, Reply, Router};
 use common::AppError;
-use identity::session::{self, with_rate_headers};
-use identity::{api, Env};
+use identity::{api, Request};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -76,76 +75,27 @@ fn router() -> Router<Route> {
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    serve(req, out, &router(), handle_route).await
+    identity::serve(req, out, &router(), route).await
 }
 
-async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
-    let env = Env::open(&ctx, common::clock::now_ms())?;
-    let (db, kv, cfg, meta, now) = (&env.db, &env.kv, &env.cfg, &env.meta, env.now_ms);
+async fn route(route: Route, mut r: Request) -> Result<Reply, AppError> {
     match route {
-        Route::Register => {
-            let body = ctx.json().await?;
-            Ok(Reply::created(session::register(
-                db, kv, cfg, meta, body, now,
-            )?))
-        }
-        Route::Login => {
-            let body = ctx.json().await?;
-            Ok(Reply::ok(session::login(db, kv, cfg, meta, body, now)?))
-        }
-        Route::Refresh => {
-            let body = ctx.json().await?;
-            Ok(Reply::ok(session::refresh(db, cfg, meta, body, now)?))
-        }
-        _ => {
-            let caller = session::guard(&ctx, cfg, db, kv, now)?;
-            let result = async {
-                match route {
-                    Route::Logout => Ok(Reply::ok(session::logout(db, meta, &caller, now)?)),
-                    Route::Profile => Ok(Reply::ok(identity::users::profile(db, &caller.user)?)),
-                    Route::UpdateProfile => api::update_profile(&env, &caller, ctx.json().await?),
-                    Route::Password => {
-                        let body = ctx.json().await?;
-                        let data = session::change_password(db, kv, cfg, meta, &caller, body, now)?;
-                        Ok(Reply::ok(data))
-                    }
-                    Route::Workspaces => api::list_workspaces(&env, &caller),
-                    Route::CreateWorkspace => {
-                        api::create_workspace(&env, &caller, ctx.json().await?)
-                    }
-                    Route::Workspace => {
-                        let ws = caller.workspace_id().unwrap_or_default();
-                        Ok(Reply::ok(identity::workspaces::get(
-                            db,
-                            ws,
-                            caller.user.id,
-                        )?))
-                    }
-                    Route::UpdateWorkspace => {
-                        api::rename_workspace(&env, &caller, ctx.json().await?)
-                    }
-                    Route::DeleteWorkspace => api::delete_workspace(&env, &caller),
-                    Route::Members => {
-                        let ws = caller.workspace_id().unwrap_or_default();
-                        let items = identity::workspaces::members(db, ws)?;
-                        Ok(Reply::ok(
-                            serde_json::json!({ "items": items, "nextCursor": null }),
-                        ))
-                    }
-                    Route::AddMember => api::add_member(&env, &caller, ctx.json().await?),
-                    Route::UpdateMember => {
-                        let body = ctx.json().await?;
-                        api::change_role(&env, &ctx, &caller, body)
-                    }
-                    Route::RemoveMember => api::remove_member(&env, &ctx, &caller),
-                    Route::Audit => api::list_audit(&env, &ctx, &caller),
-                    Route::Register | Route::Login | Route::Refresh => Err(AppError::internal(
-                        "public route reached the guarded branch",
-                    )),
-                }
-            }
-            .await;
-            with_rate_headers(result, &caller.rate)
-        }
+        Route::Register => api::register(&mut r).await,
+        Route::Login => api::login(&mut r).await,
+        Route::Refresh => api::refresh(&mut r).await,
+        Route::Logout => api::logout(&r),
+        Route::Profile => api::profile(&r),
+        Route::UpdateProfile => api::update_profile(&mut r).await,
+        Route::Password => api::change_password(&mut r).await,
+        Route::Workspaces => api::list_workspaces(&r),
+        Route::CreateWorkspace => api::create_workspace(&mut r).await,
+        Route::Workspace => api::workspace(&r),
+        Route::UpdateWorkspace => api::rename_workspace(&mut r).await,
+        Route::DeleteWorkspace => api::delete_workspace(&r),
+        Route::Members => api::members(&r),
+        Route::AddMember => api::add_member(&mut r).await,
+        Route::UpdateMember => api::change_role(&mut r).await,
+        Route::RemoveMember => api::remove_member(&r),
+        Route::Audit => api::list_audit(&r),
     }
 }

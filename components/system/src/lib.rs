@@ -16,8 +16,7 @@
     )
 )]
 
-use common::http::{serve, Ctx, Method, Reply, Router};
-use common::AppError;
+use common::http::{serve, Method, Reply, Router};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -51,31 +50,8 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
                 "application/json",
                 OPENAPI.as_bytes().to_vec(),
             )),
-            Route::Metrics => metrics(ctx),
+            Route::Metrics => scheduler::routes::metrics(&ctx),
         }
     })
     .await
-}
-
-/// Prometheus text, for a scraper presenting the secret variable `metrics_token` as a bearer
-/// token (an unset token refuses every call).
-fn metrics(ctx: Ctx) -> Result<Reply, AppError> {
-    let token = spin_sdk::variables::get("metrics_token").unwrap_or_default();
-    let presented = ctx
-        .header("authorization")
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if !scheduler::metrics::authorized(&token, presented) {
-        return Err(AppError::unauthenticated(
-            "AUTH_006",
-            "The metrics token is missing or wrong",
-        ));
-    }
-    let db = common::db::Db::connect(&ctx.config()?.database_url)?;
-    let text = scheduler::metrics::render(&db, common::clock::now_ms())?;
-    Ok(Reply::raw(
-        200,
-        scheduler::metrics::CONTENT_TYPE,
-        text.into_bytes(),
-    ))
 }

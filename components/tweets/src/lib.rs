@@ -16,11 +16,11 @@
     )
 )]
 
-use common::http::{serve, Ctx, Method, Reply, Router};
+use common::http::{Method, Reply, Router};
 use common::AppError;
-use identity::session::{self, with_rate_headers};
-use identity::Env;
-use posts::{api, engage};
+use identity::Request;
+use posts::api;
+use posts::engage::{routes, Action};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -59,43 +59,23 @@ fn router() -> Router<Route> {
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    serve(req, out, &router(), handle_route).await
+    identity::serve(req, out, &router(), route).await
 }
 
-async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
-    let env = Env::open(&ctx, common::clock::now_ms())?;
-    let caller = session::guard(&ctx, &env.cfg, &env.db, &env.kv, env.now_ms)?;
-    let result = match route {
-        Route::Create => api::create(&env, &mut ctx, &caller).await,
-        Route::List => api::list(&env, &ctx, &caller),
-        Route::Get => api::get(&env, &ctx, &caller),
-        Route::Update => api::update(&env, &mut ctx, &caller).await,
-        Route::Delete => api::delete(&env, &ctx, &caller).await,
-        Route::Validate => api::validate(&env, &mut ctx, &caller).await,
-        Route::Bulk => api::bulk(&env, &mut ctx, &caller).await,
-        Route::Like | Route::Retweet => {
-            let action = match route {
-                Route::Like => engage::Action::Like,
-                _ => engage::Action::Repost,
-            };
-            let post = api::post_id(&ctx)?;
-            let body = if ctx.header("content-type").is_some() {
-                ctx.json().await?
-            } else {
-                engage::OnPostBody::default()
-            };
-            let (status, data) = engage::on_post(&env, &caller, post, action, body).await?;
-            Ok(Reply::with_status(status, data))
-        }
-        Route::Engage => {
-            let body = ctx.json().await?;
-            let (status, data) = engage::create(&env, &caller, body).await?;
-            Ok(Reply::with_status(status, data))
-        }
-        Route::Media => posts::upload::upload(&env, &mut ctx, &caller).await,
-        Route::Engagements => Ok(Reply::ok(engage::list(&env.db, &caller, |n| {
-            ctx.query_param(n)
-        })?)),
-    };
-    with_rate_headers(result, &caller.rate)
+async fn route(route: Route, mut r: Request) -> Result<Reply, AppError> {
+    let (env, ctx, caller) = (&r.env, &mut r.ctx, r.caller.get()?);
+    match route {
+        Route::Create => api::create(env, ctx, caller).await,
+        Route::List => api::list(env, ctx, caller),
+        Route::Get => api::get(env, ctx, caller),
+        Route::Update => api::update(env, ctx, caller).await,
+        Route::Delete => api::delete(env, ctx, caller).await,
+        Route::Validate => api::validate(env, ctx, caller).await,
+        Route::Bulk => api::bulk(env, ctx, caller).await,
+        Route::Like => routes::on_post(env, ctx, caller, Action::Like).await,
+        Route::Retweet => routes::on_post(env, ctx, caller, Action::Repost).await,
+        Route::Engage => routes::create(env, ctx, caller).await,
+        Route::Engagements => routes::list(env, ctx, caller),
+        Route::Media => posts::upload::upload(env, ctx, caller).await,
+    }
 }

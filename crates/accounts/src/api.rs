@@ -9,7 +9,7 @@ use crate::slots::{self, SlotInput};
 use crate::store::{self, Account, Connected, Page, Settings};
 use chrono::DateTime;
 use common::clock::rfc3339;
-use common::error::AppError;
+use common::error::{AppError, Code};
 use common::http::{Ctx, Reply};
 use common::x::{Circuit, Endpoint, OAuthApp, Pkce, XClient, XError};
 use identity::audit::{self, Entry};
@@ -82,8 +82,8 @@ fn redirect_uri(cfg: &AccountsConfig, ctx: &Ctx) -> Result<String, AppError> {
 }
 
 fn state_refused(why: Refusal) -> AppError {
-    AppError::bad_request(
-        "ACCT_STATE",
+    AppError::new(
+        Code::OAuthState,
         "The connect link is invalid, expired or already used; start connecting again.",
     )
     .with_cause(format!("oauth state refused: {why:?}"))
@@ -113,8 +113,8 @@ async fn finish_connect(
     bearer_user: Option<Uuid>,
 ) -> Result<(Uuid, Reply), AppError> {
     if let Some(error) = ctx.query_param("error") {
-        return Err(AppError::bad_request(
-            "ACCT_DENIED",
+        return Err(AppError::new(
+            Code::OAuthDenied,
             "Connecting the account was cancelled or refused at X.",
         )
         .with_details(json!({ "error": error.chars().take(100).collect::<String>() })));
@@ -124,7 +124,10 @@ async fn finish_connect(
         .query_param("code")
         .filter(|c| !c.is_empty() && c.len() <= 512)
         .ok_or_else(|| {
-            AppError::bad_request("ACCT_CODE", "The callback carries no authorization code")
+            AppError::new(
+                Code::OAuthCode,
+                "The callback carries no authorization code",
+            )
         })?;
     let pending = oauth_state::take(&env.db, &state, env.now_ms)?.map_err(state_refused)?;
     let user = Uuid::parse_str(&pending.user_id).map_err(AppError::internal)?;
@@ -148,9 +151,7 @@ async fn finish_connect(
         .exchange_code(&code, pending.verifier().expose(), &pending.redirect_uri, now)
         .await
         .map_err(|e| match e {
-            XError::Unauthorized { .. } | XError::InvalidRequest { .. } => AppError::bad_request(
-                "ACCT_CODE",
-                "X refused the authorization code (expired, already used, or not issued for this flow).",
+            XError::Unauthorized { .. } | XError::InvalidRequest { .. } => AppError::new(Code::OAuthCode, "X refused the authorization code (expired, already used, or not issued for this flow).",
             )
             .with_cause(format!("code exchange: {e}")),
             other => other.to_app_error(now),
@@ -266,8 +267,7 @@ pub async fn add_oauth1(env: &Env, caller: &Caller, body: OAuth1Body) -> Result<
         .await
         .map_err(|e| match e {
             XError::Unauthorized { .. } | XError::Forbidden { .. } => AppError::new(
-                common::ErrorKind::Validation,
-                "ACCT_CREDENTIALS",
+                Code::BadCredentials,
                 "X rejected these credentials; check the API key, secret and access tokens.",
             )
             .with_cause(format!("users/me: {e}")),
@@ -432,9 +432,7 @@ pub async fn delete(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppE
     };
     let pending = store::pending_posts(&env.db, ws, id)?;
     if pending > 0 && !force {
-        return Err(AppError::conflict_rule(
-            "ACCT_HAS_POSTS",
-            format!("{pending} posts are scheduled for this account; delete with ?force=true to cancel them"),
+        return Err(AppError::new(Code::AccountHasPosts, format!("{pending} posts are scheduled for this account; delete with ?force=true to cancel them"),
         )
         .with_details(json!({ "scheduledPosts": pending })));
     }
@@ -508,8 +506,8 @@ pub async fn refresh_now(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply,
     let outcome =
         refresh::refresh(&env.db, &cfg, &env.meta, ws, id, when, false, env.now_ms).await?;
     if outcome == refresh::Outcome::NotApplicable {
-        return Err(AppError::conflict_rule(
-            "ACCT_NO_REFRESH",
+        return Err(AppError::new(
+            Code::AccountNoRefresh,
             "OAuth 1.0a credentials do not expire and cannot be refreshed",
         ));
     }

@@ -15,7 +15,7 @@ use crate::credentials::Credentials;
 use crate::store::{self, Account};
 use chrono::{DateTime, Utc};
 use common::db::{Db, Param};
-use common::error::AppError;
+use common::error::{AppError, Code};
 use common::x::{OAuthApp, XClient, XError};
 use identity::audit::{self, Entry, Meta};
 use serde_json::json;
@@ -246,7 +246,7 @@ pub async fn refresh_expiring(
         match refresh(db, cfg, &meta, ws, id, when, true, now_ms).await {
             Ok(Outcome::Refreshed) => summary.refreshed += 1,
             Ok(_) => summary.skipped += 1,
-            Err(e) if e.code == "X_REAUTH" => summary.needs_reauth += 1,
+            Err(e) if e.code == Code::XReauth => summary.needs_reauth += 1,
             Err(_) => summary.failed += 1,
         }
     }

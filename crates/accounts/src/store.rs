@@ -4,7 +4,7 @@
 
 use crate::slots::Slot;
 use common::db::{Db, Param, Row};
-use common::error::AppError;
+use common::error::{AppError, Code};
 use common::pagination;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -344,9 +344,7 @@ pub fn update(db: &Db, ws: Uuid, id: Uuid, s: &Settings) -> Result<String, AppEr
             (Some(true), "active") => "paused".to_string(),
             (Some(false), "paused") => "active".to_string(),
             (Some(_), other) => {
-                return Err(AppError::conflict_rule(
-                    "ACCT_STATUS",
-                    format!("An account that is {other} cannot be paused or resumed; reconnect it"),
+                return Err(AppError::new(Code::AccountStatus, format!("An account that is {other} cannot be paused or resumed; reconnect it"),
                 ))
             }
         };

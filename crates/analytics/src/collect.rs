@@ -9,7 +9,7 @@ use crate::store::{self, AccountCounters, Captured, DueAccount, DuePost, Timelin
 use crate::xread;
 use accounts::{self, AccountsConfig};
 use common::db::Db;
-use common::error::AppError;
+use common::error::{AppError, Code};
 use common::log::{emit, Level};
 use common::x::{Budgets, Endpoint, XClient, XError};
 use identity::audit::Meta;
@@ -202,7 +202,9 @@ impl Collector<'_> {
                         let real_now = chrono::Utc::now().timestamp_millis();
                         Some(c.with_clock_offset(now - real_now))
                     }
-                    Err(e) if e.status() >= 500 && e.code.starts_with("DB") => return Err(e),
+                    Err(e) if matches!(e.code, Code::DbUnavailable | Code::DbContention) => {
+                        return Err(e)
+                    }
                     Err(_) => None,
                 }
             }

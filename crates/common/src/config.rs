@@ -157,6 +157,7 @@ fn required(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<String,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Code;
 
     #[test]
     fn secrets_never_print() {
@@ -178,7 +179,7 @@ mod tests {
             _ => None,
         })
         .unwrap_err();
-        assert_eq!(err.code, "CFG_001");
+        assert_eq!(err.code, Code::Config);
         assert_eq!(err.status(), 500);
     }
 
@@ -213,7 +214,7 @@ mod tests {
         assert!(XConfig::from_source(|_| None).is_err());
         let err = XConfig::from_source(|n| (n == "x_api_base_url").then(|| "api.x.com".into()))
             .unwrap_err();
-        assert_eq!(err.code, "CFG_001");
+        assert_eq!(err.code, Code::Config);
         let err = XConfig::from_source(|n| match n {
             "x_api_base_url" => Some("https://api.x.com".into()),
             "x_request_timeout_ms" => Some("0".into()),

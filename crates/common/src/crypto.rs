@@ -148,9 +148,34 @@ fn key_from_base64(name: &str, b64: &str) -> Result<Key, AppError> {
     Ok(Key { id, cipher })
 }
 
+/// Whether `presented` is the configured secret `expected`. An unset secret matches nothing,
+/// and the comparison takes the same time wherever the first difference is (both sides are
+/// hashed first, so not even the length shows).
+pub fn secret_matches(expected: &str, presented: &str) -> bool {
+    if expected.trim().is_empty() {
+        return false;
+    }
+    let a = Sha256::digest(expected.as_bytes());
+    let b = Sha256::digest(presented.as_bytes());
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Code;
+
+    #[test]
+    fn the_secret_must_be_set_and_equal() {
+        assert!(secret_matches("s3cret-value", "s3cret-value"));
+        assert!(!secret_matches("s3cret-value", "s3cret-valuE"));
+        assert!(!secret_matches("s3cret-value", ""));
+        assert!(!secret_matches("", ""));
+        assert!(!secret_matches("  ", "  "));
+    }
 
     fn key(byte: u8) -> Secret<String> {
         Secret::new(STANDARD.encode([byte; 32]))
@@ -227,7 +252,7 @@ mod tests {
             let err = Keyring::from_base64(&Secret::new(bad.to_string()), None)
                 .err()
                 .expect(why);
-            assert_eq!(err.code, "CFG_001", "{why}");
+            assert_eq!(err.code, Code::Config, "{why}");
             assert!(
                 !format!("{err}").contains(bad) || why == "too short",
                 "{why}: value not echoed"

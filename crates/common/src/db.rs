@@ -13,7 +13,7 @@
 //! unmarked transaction can be left open.
 
 use crate::config::Secret;
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, Code};
 use spin_sdk::pg4::{self, DbValue, Decode, ParameterValue, RowSet};
 use std::cell::Cell;
 
@@ -271,14 +271,18 @@ impl Row<'_> {
 /// a U+0000 in text.
 pub fn map_error(e: pg4::PgError) -> AppError {
     match &e {
-        pg4::PgError::ConnectionFailed(msg) => {
-            AppError::unavailable("DB_001", format!("postgres connection failed: {msg}"))
-        }
+        pg4::PgError::ConnectionFailed(msg) => AppError::server(
+            Code::DbUnavailable,
+            format!("postgres connection failed: {msg}"),
+        ),
         pg4::PgError::QueryFailed(pg4::QueryError::DbError(db)) => map_sqlstate(&db.code, &e),
         pg4::PgError::QueryFailed(pg4::QueryError::Text(msg))
             if looks_like_connection_loss(msg) =>
         {
-            AppError::unavailable("DB_001", format!("postgres connection lost: {msg}"))
+            AppError::server(
+                Code::DbUnavailable,
+                format!("postgres connection lost: {msg}"),
+            )
         }
         _ => AppError::internal(format!("postgres: {e:?}")),
     }
@@ -293,16 +297,15 @@ fn map_sqlstate(code: &str, e: &pg4::PgError) -> AppError {
         // so "invalid byte sequence" (22021) and "unsupported Unicode escape" (22P05) can only
         // come from a NUL character the client sent, in any parameter of any query.
         "22021" | "22P05" => AppError::new(
-            ErrorKind::Validation,
-            "VAL_010",
+            Code::NulInText,
             "Text must not contain the character U+0000",
         )
         .with_cause(format!("{e:?}")),
-        "40001" | "40P01" => AppError::new(ErrorKind::ServiceUnavailable, "DB_002", "")
+        "40001" | "40P01" => AppError::new(Code::DbContention, "")
             .with_cause(format!("{e:?}"))
             .with_retry_after(1),
         c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => {
-            AppError::unavailable("DB_001", format!("{e:?}")).with_retry_after(1)
+            AppError::server(Code::DbUnavailable, format!("{e:?}")).with_retry_after(1)
         }
         _ => AppError::internal(format!("{e:?}")),
     }

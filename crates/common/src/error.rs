@@ -9,6 +9,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
+mod code;
+pub use code::Code;
+
 /// The error families of the API contract (DESIGN.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -91,9 +94,8 @@ pub struct AppError {
 
 #[derive(Debug)]
 pub struct ErrorInner {
-    pub kind: ErrorKind,
-    /// A stable machine-readable code, e.g. `VAL_001`.
-    pub code: &'static str,
+    /// A stable machine-readable code from the registry ([`Code`]); it decides the family.
+    pub code: Code,
     /// Shown to the client for 4xx; replaced by a generic text for 5xx.
     pub message: String,
     pub details: Option<Value>,
@@ -121,10 +123,9 @@ impl std::ops::DerefMut for AppError {
 }
 
 impl AppError {
-    pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         AppError {
             inner: Box::new(ErrorInner {
-                kind,
                 code,
                 message: message.into(),
                 details: None,
@@ -156,75 +157,45 @@ impl AppError {
         self
     }
 
-    /// Status 401. Codes: `AUTH_001` no bearer token, `AUTH_002` an invalid or expired token,
-    /// `AUTH_003` wrong credentials, `AUTH_004` an invalid, expired or reused refresh token,
-    /// `AUTH_005` a missing or wrong scheduler secret, `AUTH_006` a missing or wrong metrics token.
-    pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Authentication, code, message)
-    }
-
     /// 403: authenticated, but the role does not allow this.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Authorization, "AUTHZ_001", message)
+        Self::new(Code::Forbidden, message)
     }
 
-    /// 429 with `Retry-After` (whole seconds, at least 1). `RATE_001` is the API limit,
-    /// `RATE_002` login throttling.
-    pub fn rate_limited(code: &'static str, retry_after_ms: i64) -> Self {
+    /// 429 with `Retry-After` (whole seconds, at least 1): the API limit or login throttling.
+    pub fn rate_limited(code: Code, retry_after_ms: i64) -> Self {
         let secs = ((retry_after_ms.max(1) + 999) / 1000) as u64;
-        Self::new(
-            ErrorKind::RateLimited,
-            code,
-            "Too many requests. Please retry later.",
-        )
-        .with_details(json!({ "retryAfterSeconds": secs }))
-        .with_retry_after(secs)
-    }
-
-    /// 409 for a rule about the current state (the last owner, an existing member).
-    pub fn conflict_rule(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Conflict, code, message)
-    }
-
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::BadRequest, code, message)
+        Self::new(code, "Too many requests. Please retry later.")
+            .with_details(json!({ "retryAfterSeconds": secs }))
+            .with_retry_after(secs)
     }
 
     pub fn validation(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Validation, "VAL_001", message)
+        Self::new(Code::Invalid, message)
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(ErrorKind::NotFound, "NF_001", format!("{what} not found"))
+        Self::new(Code::NotFound, format!("{what} not found"))
     }
 
     pub fn route_not_found(path: &str) -> Self {
-        Self::new(
-            ErrorKind::NotFound,
-            "NF_002",
-            format!("No route for {path}"),
-        )
+        Self::new(Code::NoRoute, format!("No route for {path}"))
     }
 
     pub fn method_not_allowed(allowed: &[&str]) -> Self {
-        let mut e = Self::new(
-            ErrorKind::MethodNotAllowed,
-            "HTTP_405",
-            "Method not allowed on this route",
-        );
+        let mut e = Self::new(Code::MethodNotAllowed, "Method not allowed on this route");
         e.allow = Some(allowed.join(", "));
         e.details = Some(json!({ "allowed": allowed }));
         e
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Conflict, "CONFLICT_001", message)
+        Self::new(Code::Exists, message)
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
         Self::new(
-            ErrorKind::PayloadTooLarge,
-            "PAYLOAD_001",
+            Code::BodyTooLarge,
             format!("The request body exceeds the limit of {limit} bytes"),
         )
         .with_details(json!({ "limitBytes": limit }))
@@ -232,8 +203,7 @@ impl AppError {
 
     pub fn unsupported_media_type(expected: &str) -> Self {
         Self::new(
-            ErrorKind::UnsupportedMediaType,
-            "MEDIA_001",
+            Code::WrongContentType,
             format!("Content-Type must be {expected}"),
         )
     }
@@ -241,40 +211,45 @@ impl AppError {
     /// 415 for an upload whose bytes are not a supported format, or are not the format its
     /// declared `Content-Type` claims (a spoofed type).
     pub fn media_rejected(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::UnsupportedMediaType, "MEDIA_002", message)
+        Self::new(Code::MediaRejected, message)
     }
 
     /// 413 for media over X's size limit for its kind (not the request-body limit).
     pub fn media_too_large(kind: &str, limit_bytes: u64) -> Self {
         Self::new(
-            ErrorKind::PayloadTooLarge,
-            "PAYLOAD_002",
+            Code::MediaTooLarge,
             format!("{kind} files may be at most {limit_bytes} bytes"),
         )
         .with_details(json!({ "limitBytes": limit_bytes }))
     }
 
-    pub fn unavailable(code: &'static str, cause: impl fmt::Display) -> Self {
-        Self::new(ErrorKind::ServiceUnavailable, code, "").with_cause(cause)
+    /// A server-side error: the message is generic, the cause goes to the log only.
+    pub fn server(code: Code, cause: impl fmt::Display) -> Self {
+        Self::new(code, "").with_cause(cause)
     }
 
     pub fn internal(cause: impl fmt::Display) -> Self {
-        Self::new(ErrorKind::Internal, "INT_001", "").with_cause(cause)
+        Self::server(Code::Internal, cause)
     }
 
     /// Configuration problems are server errors: the operator must act, the client cannot.
     pub fn config(cause: impl fmt::Display) -> Self {
-        Self::new(ErrorKind::Internal, "CFG_001", "").with_cause(cause)
+        Self::server(Code::Config, cause)
+    }
+
+    /// The family of the error, decided by its code.
+    pub fn kind(&self) -> ErrorKind {
+        self.code.kind()
     }
 
     pub fn status(&self) -> u16 {
-        self.kind.status()
+        self.kind().status()
     }
 
     /// A 16-hex SHA-256 fingerprint of the server-side cause, stable across occurrences.
     pub fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
-        h.update(self.code.as_bytes());
+        h.update(self.code.as_str().as_bytes());
         h.update(b"\0");
         h.update(self.cause.as_deref().unwrap_or(&self.message).as_bytes());
         hex::encode(h.finalize().iter().take(8).copied().collect::<Vec<u8>>())
@@ -282,8 +257,8 @@ impl AppError {
 
     /// The client-visible message: for 5xx always generic.
     pub fn public_message(&self) -> &str {
-        if self.kind.is_server_error() || self.message.is_empty() {
-            self.kind.generic_message()
+        if self.kind().is_server_error() || self.message.is_empty() {
+            self.kind().generic_message()
         } else {
             &self.message
         }
@@ -292,14 +267,14 @@ impl AppError {
     /// The error envelope of DESIGN.md §3.
     pub fn envelope(&self, correlation_id: &str, timestamp: &str) -> Value {
         let mut error = json!({
-            "type": self.kind.type_name(),
+            "type": self.kind().type_name(),
             "code": self.code,
             "message": self.public_message(),
             "correlationId": correlation_id,
             "timestamp": timestamp,
         });
         // Details of server errors could describe internals; they are dropped with the cause.
-        if let (Some(details), false) = (&self.details, self.kind.is_server_error()) {
+        if let (Some(details), false) = (&self.details, self.kind().is_server_error()) {
             crate::json::set(&mut error, "details", details.clone());
         }
         json!({ "success": false, "error": error })
@@ -311,7 +286,7 @@ impl fmt::Display for AppError {
         write!(
             f,
             "{} {}: {}",
-            self.kind.type_name(),
+            self.kind().type_name(),
             self.code,
             self.message
         )?;
@@ -330,13 +305,14 @@ impl From<serde_json::Error> for AppError {
         use serde_json::error::Category;
         let position = json!({ "line": e.line(), "column": e.column() });
         match e.classify() {
-            Category::Syntax | Category::Eof => AppError::bad_request(
-                "VAL_002",
+            Category::Syntax | Category::Eof => AppError::new(
+                Code::MalformedJson,
                 format!("Malformed JSON at line {} column {}", e.line(), e.column()),
             )
             .with_details(position),
-            Category::Data => AppError::new(ErrorKind::Validation, "VAL_003", strip_position(&e))
-                .with_details(position),
+            Category::Data => {
+                AppError::new(Code::WrongShape, strip_position(&e)).with_details(position)
+            }
             Category::Io => AppError::internal(e),
         }
     }
@@ -383,7 +359,7 @@ mod tests {
             .unwrap_err()
             .into();
         assert_eq!(err.status(), 400);
-        assert_eq!(err.code, "VAL_002");
+        assert_eq!(err.code, Code::MalformedJson);
         assert_eq!(err.details.as_ref().unwrap()["line"], 1);
     }
 
@@ -398,7 +374,7 @@ mod tests {
             .unwrap_err()
             .into();
         assert_eq!(err.status(), 422);
-        assert_eq!(err.code, "VAL_003");
+        assert_eq!(err.code, Code::WrongShape);
         assert!(!err.message.contains("at line"));
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::config::{Config, Secret};
 use crate::db::Db;
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 use crate::http::Reply;
 use crate::kv::Kv;
 use crate::log::{self, Level};
@@ -45,8 +45,8 @@ fn key_value_round_trip() -> Result<(), AppError> {
     let deleted = kv.delete(&key);
     match read? {
         Some(v) if v == written => deleted,
-        _ => Err(AppError::unavailable(
-            "KV_002",
+        _ => Err(AppError::server(
+            Code::KvInconsistent,
             "key-value read did not return the write",
         )),
     }

@@ -6,7 +6,7 @@
 //! reports a swap that wrote as a conflict and a real conflict as success. Read-modify-write
 //! state uses `increment`, last-writer-wins plain writes where that is fine, or PostgreSQL.
 
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use spin_sdk::key_value::Store;
 use spin_sdk::wit::wasi::keyvalue::{atomics, store as wasi_store};
@@ -123,9 +123,9 @@ pub fn decode_json<T: DeserializeOwned>(
 }
 
 fn map_error(e: spin_sdk::key_value::Error) -> AppError {
-    AppError::unavailable("KV_001", format!("key-value: {e:?}"))
+    AppError::server(Code::KvUnavailable, format!("key-value: {e:?}"))
 }
 
 fn map_wasi_error(e: wasi_store::Error) -> AppError {
-    AppError::unavailable("KV_001", format!("key-value: {e:?}"))
+    AppError::server(Code::KvUnavailable, format!("key-value: {e:?}"))
 }

@@ -15,7 +15,7 @@
 //! named by the marker, so a subject holds at most three keys. `now` is a parameter so tests
 //! drive the clock.
 
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, Code, ErrorKind};
 use crate::kv::Kv;
 use crate::log::{self, Level};
 use serde_json::json;
@@ -66,7 +66,7 @@ impl Decision {
     }
 
     /// The 429 for a denial, carrying the headers as well as `Retry-After`.
-    pub fn error(&self, code: &'static str) -> AppError {
+    pub fn error(&self, code: Code) -> AppError {
         let mut err = AppError::rate_limited(code, self.retry_after_ms);
         for (k, v) in self.headers() {
             err = err.with_header(k, v);
@@ -214,7 +214,7 @@ impl<'a> Limiter<'a> {
     ) -> Result<Decision, AppError> {
         match self.take(name, subject, quota, now_ms) {
             Err(e)
-                if e.kind == ErrorKind::ServiceUnavailable && when_down == WhenDown::FailOpen =>
+                if e.kind() == ErrorKind::ServiceUnavailable && when_down == WhenDown::FailOpen =>
             {
                 log::emit(
                     Level::Warn,
@@ -311,7 +311,7 @@ mod tests {
     fn a_denial_reports_retry_after_in_whole_seconds_and_headers() {
         let quota = Quota::new(1, 60);
         let denied = decide(0, 2, 100 * MINUTE + 500, quota);
-        let err = denied.error("RATE_001");
+        let err = denied.error(Code::RateLimited);
         assert_eq!(err.status(), 429);
         // With a limit of 1 the refused request's window weighs on the next one until it ends.
         assert_eq!(err.retry_after, Some(120));

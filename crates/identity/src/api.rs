@@ -1,10 +1,11 @@
-//! The auth component's handlers, one function per route: each parses its input into domain
-//! types, calls the modules that hold the rules, writes the audit row and shapes the answer.
+//! The auth component's handlers, one function per route, each taking the [`Request`] the
+//! entry point opened: it parses its input into domain types, calls the modules that hold the
+//! rules, writes the audit row and shapes the answer.
 
 use crate::audit::{self, Entry};
 use crate::authz::Role;
-use crate::env::Env;
-use crate::session::Caller;
+use crate::entry::Request;
+use crate::session::{self, Caller};
 use crate::users::{self, Email, Name};
 use crate::workspaces;
 use common::error::AppError;
@@ -37,7 +38,50 @@ pub struct ProfilePatch {
     default_workspace_id: Option<String>,
 }
 
-pub fn update_profile(env: &Env, caller: &Caller, body: ProfilePatch) -> Result<Reply, AppError> {
+pub async fn register(r: &mut Request) -> Result<Reply, AppError> {
+    let body = r.ctx.json().await?;
+    let env = &r.env;
+    let data = session::register(&env.db, &env.kv, &env.cfg, &env.meta, body, env.now_ms)?;
+    Ok(Reply::created(data))
+}
+
+pub async fn login(r: &mut Request) -> Result<Reply, AppError> {
+    let body = r.ctx.json().await?;
+    let env = &r.env;
+    let data = session::login(&env.db, &env.kv, &env.cfg, &env.meta, body, env.now_ms)?;
+    Ok(Reply::ok(data))
+}
+
+pub async fn refresh(r: &mut Request) -> Result<Reply, AppError> {
+    let body = r.ctx.json().await?;
+    let env = &r.env;
+    Ok(Reply::ok(session::refresh(
+        &env.db, &env.cfg, &env.meta, body, env.now_ms,
+    )?))
+}
+
+pub fn logout(r: &Request) -> Result<Reply, AppError> {
+    let env = &r.env;
+    let data = session::logout(&env.db, &env.meta, r.caller.get()?, env.now_ms)?;
+    Ok(Reply::ok(data))
+}
+
+pub fn profile(r: &Request) -> Result<Reply, AppError> {
+    Ok(Reply::ok(users::profile(&r.env.db, &r.caller.get()?.user)?))
+}
+
+pub async fn change_password(r: &mut Request) -> Result<Reply, AppError> {
+    let body = r.ctx.json().await?;
+    let (env, caller) = (&r.env, r.caller.get()?);
+    let data = session::change_password(
+        &env.db, &env.kv, &env.cfg, &env.meta, caller, body, env.now_ms,
+    )?;
+    Ok(Reply::ok(data))
+}
+
+pub async fn update_profile(r: &mut Request) -> Result<Reply, AppError> {
+    let body: ProfilePatch = r.ctx.json().await?;
+    let (env, caller) = (&r.env, r.caller.get()?);
     let name = body
         .name
         .as_deref()
@@ -79,11 +123,9 @@ pub struct WorkspaceBody {
     name: String,
 }
 
-pub fn create_workspace(
-    env: &Env,
-    caller: &Caller,
-    body: WorkspaceBody,
-) -> Result<Reply, AppError> {
+pub async fn create_workspace(r: &mut Request) -> Result<Reply, AppError> {
+    let body: WorkspaceBody = r.ctx.json().await?;
+    let (env, caller) = (&r.env, r.caller.get()?);
     let name = Name::parse(&body.name, "name")?;
     let ws = workspaces::create(&env.db, name.as_str(), caller.user.id)?;
     let id = common::json::field(&ws, "id")
@@ -104,11 +146,15 @@ pub fn create_workspace(
     Ok(Reply::created(ws))
 }
 
-pub fn rename_workspace(
-    env: &Env,
-    caller: &Caller,
-    body: WorkspaceBody,
-) -> Result<Reply, AppError> {
+pub fn workspace(r: &Request) -> Result<Reply, AppError> {
+    let caller = r.caller.get()?;
+    let (ws, _) = workspace_of(caller)?;
+    Ok(Reply::ok(workspaces::get(&r.env.db, ws, caller.user.id)?))
+}
+
+pub async fn rename_workspace(r: &mut Request) -> Result<Reply, AppError> {
+    let body: WorkspaceBody = r.ctx.json().await?;
+    let (env, caller) = (&r.env, r.caller.get()?);
     let (ws, _) = workspace_of(caller)?;
     let name = Name::parse(&body.name, "name")?;
     workspaces::rename(&env.db, ws, name.as_str())?;
@@ -124,7 +170,8 @@ pub fn rename_workspace(
     Ok(Reply::ok(workspaces::get(&env.db, ws, caller.user.id)?))
 }
 
-pub fn delete_workspace(env: &Env, caller: &Caller) -> Result<Reply, AppError> {
+pub fn delete_workspace(r: &Request) -> Result<Reply, AppError> {
+    let (env, caller) = (&r.env, r.caller.get()?);
     let (ws, _) = workspace_of(caller)?;
     workspaces::delete(&env.db, ws)?;
     audit::record(
@@ -144,7 +191,15 @@ pub struct AddMemberBody {
     role: String,
 }
 
-pub fn add_member(env: &Env, caller: &Caller, body: AddMemberBody) -> Result<Reply, AppError> {
+pub fn members(r: &Request) -> Result<Reply, AppError> {
+    let (ws, _) = workspace_of(r.caller.get()?)?;
+    let items = workspaces::members(&r.env.db, ws)?;
+    Ok(Reply::ok(json!({ "items": items, "nextCursor": null })))
+}
+
+pub async fn add_member(r: &mut Request) -> Result<Reply, AppError> {
+    let body: AddMemberBody = r.ctx.json().await?;
+    let (env, caller) = (&r.env, r.caller.get()?);
     let (ws, actor_role) = workspace_of(caller)?;
     let email = Email::parse(&body.email)?;
     let role = Role::parse(&body.role)?;
@@ -167,12 +222,9 @@ pub struct RoleBody {
     role: String,
 }
 
-pub fn change_role(
-    env: &Env,
-    ctx: &Ctx,
-    caller: &Caller,
-    body: RoleBody,
-) -> Result<Reply, AppError> {
+pub async fn change_role(r: &mut Request) -> Result<Reply, AppError> {
+    let body: RoleBody = r.ctx.json().await?;
+    let (env, ctx, caller) = (&r.env, &r.ctx, r.caller.get()?);
     let (ws, _) = workspace_of(caller)?;
     let target = target_user(ctx)?;
     let role = Role::parse(&body.role)?;
@@ -196,7 +248,8 @@ pub fn change_role(
     Ok(Reply::ok(json!({ "userId": target, "role": role })))
 }
 
-pub fn remove_member(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+pub fn remove_member(r: &Request) -> Result<Reply, AppError> {
+    let (env, ctx, caller) = (&r.env, &r.ctx, r.caller.get()?);
     let (ws, _) = workspace_of(caller)?;
     let target = target_user(ctx)?;
     let is_self = target == caller.user.id;
@@ -218,14 +271,15 @@ pub fn remove_member(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, App
     Ok(Reply::no_content())
 }
 
-pub fn list_audit(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
-    let (ws, _) = workspace_of(caller)?;
+pub fn list_audit(r: &Request) -> Result<Reply, AppError> {
+    let (env, ctx) = (&r.env, &r.ctx);
+    let (ws, _) = workspace_of(r.caller.get()?)?;
     let filter = audit::Filter::from_query(|n| ctx.query_param(n))?;
     let (items, next) = audit::list(&env.db, ws, &filter)?;
     Ok(Reply::ok(json!({ "items": items, "nextCursor": next })))
 }
 
-pub fn list_workspaces(env: &Env, caller: &Caller) -> Result<Reply, AppError> {
-    let items: Vec<Value> = workspaces::list_for_user(&env.db, caller.user.id)?;
+pub fn list_workspaces(r: &Request) -> Result<Reply, AppError> {
+    let items: Vec<Value> = workspaces::list_for_user(&r.env.db, r.caller.get()?.user.id)?;
     Ok(Reply::ok(json!({ "items": items, "nextCursor": null })))
 }

@@ -56,6 +56,10 @@ impl fmt::Display for Role {
 pub enum Access {
     /// No token (register, login, refresh; health and version).
     Public,
+    /// No token needed, but one that is sent must be valid: the OAuth callback, where the
+    /// browser comes back from X without our token, and a token sent anyway must belong to
+    /// whoever started the flow.
+    PublicOrUser,
     /// Any signed-in user; no workspace role involved (profile, list/create workspaces).
     User,
     /// A member of the workspace with at least this role.
@@ -117,7 +121,11 @@ pub const TABLE: &[(Method, &str, Access)] = &[
         "/api/accounts/connect",
         Access::Member(Role::Admin),
     ),
-    (Method::Get, "/api/accounts/oauth/callback", Access::Public),
+    (
+        Method::Get,
+        "/api/accounts/oauth/callback",
+        Access::PublicOrUser,
+    ),
     (Method::Post, "/api/accounts", Access::Member(Role::Admin)),
     (Method::Get, "/api/accounts", Access::Member(Role::Viewer)),
     (
@@ -240,7 +248,7 @@ pub fn access(method: Method, route: &str) -> Option<Access> {
 /// Decides a member's request. `is_self` is true when the target user is the caller.
 pub fn check(access: Access, role: Role, is_self: bool) -> Result<(), AppError> {
     let needed = match access {
-        Access::Public | Access::User => return Ok(()),
+        Access::Public | Access::PublicOrUser | Access::User => return Ok(()),
         Access::Member(r) => r,
         Access::MemberOrSelf(_) if is_self => return Ok(()),
         Access::MemberOrSelf(r) => r,

@@ -6,11 +6,11 @@
 //!
 //! Modules, lowest first (none imports one above it): `authz`, `auth`, `audit`; `workspaces`
 //! (knows roles); `users` (registers a user with their own workspace); `session` (the guard
-//! and the flows); `env`; `api`.
+//! and the flows); `env`; `entry` (the API components' one entry point); `api`.
 //!
 //! Architecture invariant: the guard lives here, not in `common::http`: every API component
-//! calls [`session::guard`] from its handler after the pipeline routed the request, so the
-//! plumbing knows neither users nor roles.
+//! serves through [`entry::serve`], which applies the permission table after the pipeline
+//! routed the request, so the plumbing knows neither users nor roles.
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(
@@ -30,10 +30,12 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod entry;
 pub mod env;
 pub mod session;
 pub mod users;
 pub mod workspaces;
 
+pub use entry::{serve, Request};
 pub use env::Env;
 pub use session::{guard, Caller};

@@ -9,7 +9,7 @@ use crate::auth::tokens::{self, Rotation};
 use crate::authz::{self, Access, Role};
 use crate::users::{self, Acting, Email, Name, User};
 use common::db::Db;
-use common::error::AppError;
+use common::error::{AppError, Code};
 use common::http::Ctx;
 use common::kv::Kv;
 use common::ratelimit::{Decision, Limiter, WhenDown};
@@ -47,7 +47,7 @@ impl Caller {
 }
 
 fn unauthenticated() -> AppError {
-    AppError::unauthenticated("AUTH_002", "The access token is invalid or expired")
+    AppError::new(Code::InvalidToken, "The access token is invalid or expired")
 }
 
 /// Authenticates the bearer token and applies the permission table to `ctx.route`.
@@ -72,9 +72,7 @@ pub fn guard(
         .or_else(|| header.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::unauthenticated("AUTH_001", "A bearer access token is required")
-        })?;
+        .ok_or_else(|| AppError::new(Code::NoToken, "A bearer access token is required"))?;
     let token = jwt::verify(cfg, raw, now_ms / 1000)?;
     let rate = Limiter::new(kv).take_or(
         "api",
@@ -85,14 +83,14 @@ pub fn guard(
         &ctx.correlation_id,
     )?;
     if !rate.allowed {
-        return Err(rate.error("RATE_001"));
+        return Err(rate.error(Code::RateLimited));
     }
     // `:id` names the workspace only on workspace routes (elsewhere it is an account, a post,
     // …); other routes act in `X-Workspace-ID` or the default workspace. A malformed id is a
     // 404 like any workspace that is not the caller's, once the user is known to exist.
     let named = |raw: &str| Uuid::parse_str(raw.trim()).map_err(|_| ());
     let acting = match access {
-        Access::Public | Access::User => Ok(Acting::Nowhere),
+        Access::Public | Access::PublicOrUser | Access::User => Ok(Acting::Nowhere),
         Access::Member(_) | Access::MemberOrSelf(_) => {
             let workspace_param = ctx
                 .param("id")
@@ -115,7 +113,7 @@ pub fn guard(
     }
     let user = found.user;
     let workspace = match (access, acting) {
-        (Access::Public | Access::User, _) => None,
+        (Access::Public | Access::PublicOrUser | Access::User, _) => None,
         (Access::Member(_) | Access::MemberOrSelf(_), Err(())) => {
             return Err(AppError::not_found("Workspace"))
         }
@@ -134,30 +132,6 @@ pub fn guard(
         workspace,
         rate,
     })
-}
-
-/// Adds the `RateLimit-*` headers to whatever the handler answered.
-pub fn with_rate_headers(
-    result: Result<common::http::Reply, AppError>,
-    rate: &Decision,
-) -> Result<common::http::Reply, AppError> {
-    let headers = rate.headers();
-    match result {
-        Ok(mut reply) => {
-            for (k, v) in headers {
-                reply = reply.header(k, v);
-            }
-            Ok(reply)
-        }
-        Err(mut err) => {
-            if err.headers.is_empty() {
-                for (k, v) in headers {
-                    err = err.with_header(k, v);
-                }
-            }
-            Err(err)
-        }
-    }
 }
 
 /// Issues an access token and a new refresh token of `family` (a new family is a new session).
@@ -199,7 +173,7 @@ fn throttle_login(
     if let Some(addr) = &meta.client_addr {
         let d = limiter.take("login-client", addr, cfg.login_client_quota, now_ms)?;
         if !d.allowed {
-            return Err(d.error("RATE_002"));
+            return Err(d.error(Code::LoginThrottled));
         }
     }
     if let Some(email) = email_key {
@@ -212,7 +186,7 @@ fn throttle_login(
         );
         let d = limiter.take("login-email", &key, cfg.login_email_quota, now_ms)?;
         if !d.allowed {
-            return Err(d.error("RATE_002"));
+            return Err(d.error(Code::LoginThrottled));
         }
     }
     Ok(())
@@ -257,7 +231,7 @@ pub struct LoginBody {
 }
 
 fn bad_credentials() -> AppError {
-    AppError::unauthenticated("AUTH_003", "The email or password is incorrect")
+    AppError::new(Code::WrongCredentials, "The email or password is incorrect")
 }
 
 pub fn login(
@@ -312,8 +286,12 @@ pub fn refresh(
     body: RefreshBody,
     now_ms: i64,
 ) -> Result<Value, AppError> {
-    let invalid =
-        || AppError::unauthenticated("AUTH_004", "The refresh token is invalid or expired");
+    let invalid = || {
+        AppError::new(
+            Code::InvalidRefreshToken,
+            "The refresh token is invalid or expired",
+        )
+    };
     if body.refresh_token.is_empty() || body.refresh_token.len() > 256 {
         return Err(invalid());
     }
@@ -390,8 +368,8 @@ pub fn change_password(
     if body.current_password.len() > password::MAX_LEN * 4
         || !password::verify(&body.current_password, Some(&stored))
     {
-        return Err(AppError::unauthenticated(
-            "AUTH_003",
+        return Err(AppError::new(
+            Code::WrongCredentials,
             "The current password is incorrect",
         ));
     }

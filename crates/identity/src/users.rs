@@ -5,7 +5,7 @@ use crate::auth::password::{self, Password};
 use crate::auth::tokens::parse_uuid;
 use crate::authz::Role;
 use common::db::{Db, Param, FRESH_COLUMN};
-use common::error::AppError;
+use common::error::{AppError, Code};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -115,8 +115,8 @@ pub fn register(db: &Db, email: &Email, name: &Name, pw: &Password) -> Result<Us
             ],
         )?;
         if inserted == 0 {
-            return Err(AppError::conflict_rule(
-                "CONFLICT_002",
+            return Err(AppError::new(
+                Code::EmailTaken,
                 "An account with this email already exists",
             ));
         }

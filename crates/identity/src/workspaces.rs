@@ -4,7 +4,7 @@
 
 use crate::authz::{Access, Role};
 use common::db::{Db, Param};
-use common::error::AppError;
+use common::error::{AppError, Code};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -156,8 +156,8 @@ pub fn add_member(
         ],
     )?;
     if inserted == 0 {
-        return Err(AppError::conflict_rule(
-            "CONFLICT_003",
+        return Err(AppError::new(
+            Code::AlreadyMember,
             "The user is already a member of this workspace",
         ));
     }
@@ -196,8 +196,8 @@ fn lock_for_change(
 }
 
 fn last_owner() -> AppError {
-    AppError::conflict_rule(
-        "CONFLICT_004",
+    AppError::new(
+        Code::LastOwner,
         "A workspace needs at least one owner: make someone else owner first",
     )
 }

@@ -9,7 +9,7 @@ use crate::text;
 use accounts::{self, AccountsConfig};
 use chrono::DateTime;
 use common::db::{Db, Param};
-use common::error::{AppError, ErrorKind};
+use common::error::{AppError, Code, ErrorKind};
 use common::http::{Ctx, Reply};
 use common::json;
 use common::kv::Kv;
@@ -131,8 +131,8 @@ fn claim_key(
         .first()
         .ok_or_else(|| AppError::conflict("The Idempotency-Key is in use; retry"))?;
     if row.get::<String>("request_hash")? != hash {
-        return Err(AppError::conflict_rule(
-            "IDEMPOTENCY_MISMATCH",
+        return Err(AppError::new(
+            Code::IdempotencyMismatch,
             "This Idempotency-Key was used with a different request",
         ));
     }
@@ -140,8 +140,8 @@ fn claim_key(
         row.get::<Option<i64>>("status")?,
         row.get::<Option<String>>("body")?,
     ) else {
-        return Err(AppError::conflict_rule(
-            "IDEMPOTENCY_IN_FLIGHT",
+        return Err(AppError::new(
+            Code::IdempotencyInFlight,
             "A request with this Idempotency-Key is still being processed",
         ));
     };
@@ -168,7 +168,7 @@ fn account_for(
         })?,
     };
     // Only "no such account" is the caller's mistake; a database outage stays a 503.
-    accounts::store::get(db, ws, id).map_err(|e| match e.kind {
+    accounts::store::get(db, ws, id).map_err(|e| match e.kind() {
         ErrorKind::NotFound => AppError::validation("Unknown account").with_details(
             json!({ "errors": [{ "field": "accountId", "message": "not an account of this workspace" }] }),
         ),
@@ -189,8 +189,8 @@ fn place(
     let account = account_for(db, ws, caller, draft.account_id)?;
     let scheduled = draft.status == compose::Status::Scheduled;
     if scheduled && account.status != "active" {
-        return Err(AppError::conflict_rule(
-            "POST_ACCOUNT_INACTIVE",
+        return Err(AppError::new(
+            Code::PostAccountInactive,
             format!(
                 "The account is {}; it must be active to schedule posts",
                 account.status
@@ -207,14 +207,14 @@ fn place(
                 &[Param::Uuid(account.id.to_string())],
             )?;
             if account.posting_slots.as_array().is_none_or(Vec::is_empty) {
-                return Err(AppError::conflict_rule(
-                    "POST_NO_SLOTS",
+                return Err(AppError::new(
+                    Code::NoSlots,
                     "The account has no posting slots; set them or pick a time",
                 ));
             }
             let at = store::next_slot(db, &account, now_ms)?.ok_or_else(|| {
-                AppError::conflict_rule(
-                    "POST_QUEUE_FULL",
+                AppError::new(
+                    Code::QueueFull,
                     "Every posting slot of the next 8 weeks is taken",
                 )
             })?;
@@ -229,9 +229,7 @@ fn place(
             at,
             except,
         )? {
-            return Err(AppError::conflict_rule(
-                "POST_DUPLICATE",
-                "The same text is scheduled or published on this account within 24 hours; X would refuse it (send allowDuplicate: true to keep it anyway)",
+            return Err(AppError::new(Code::DuplicatePost, "The same text is scheduled or published on this account within 24 hours; X would refuse it (send allowDuplicate: true to keep it anyway)",
             )
             .with_details(json!({ "postId": other })));
         }
@@ -309,9 +307,7 @@ pub async fn update(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
     env.db.transaction(|db| {
         let (status, _, _) = store::lock(db, ws, id)?;
         if !store::editable(&status) {
-            return Err(AppError::conflict_rule(
-                "POST_NOT_EDITABLE",
-                format!("A {status} post can no longer be edited or rescheduled"),
+            return Err(AppError::new(Code::NotEditable, format!("A {status} post can no longer be edited or rescheduled"),
             ));
         }
         let before = store::get(db, ws, id)?;
@@ -407,8 +403,8 @@ pub async fn delete(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppE
             env.db.transaction(|db| {
                 let (status, _, _) = store::lock(db, ws, id)?;
                 if !matches!(status.as_str(), "draft" | "scheduled" | "failed") {
-                    return Err(AppError::conflict_rule(
-                        "POST_STATE",
+                    return Err(AppError::new(
+                        Code::PostState,
                         format!("The post is {status} now"),
                     ));
                 }
@@ -427,8 +423,8 @@ pub async fn delete(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppE
         "published" => delete_on_x(env, caller, ws, id, account).await?,
         "cancelled" => {}
         other => {
-            return Err(AppError::conflict_rule(
-                "POST_STATE",
+            return Err(AppError::new(
+                Code::PostState,
                 format!("A {other} post cannot be deleted now; retry when it is published"),
             ))
         }
@@ -448,8 +444,8 @@ async fn delete_on_x(
         return Ok(());
     }
     let account = account.ok_or_else(|| {
-        AppError::conflict_rule(
-            "POST_NO_ACCOUNT",
+        AppError::new(
+            Code::NoAccount,
             "The post's account was removed; delete it on X",
         )
     })?;
@@ -526,7 +522,7 @@ pub async fn bulk(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, Ap
         .ok_or_else(|| AppError::unsupported_media_type("application/json or text/csv"))?;
     let bytes = ctx.body_bytes(BULK_MAX_BYTES).await?;
     let body = String::from_utf8(bytes)
-        .map_err(|_| AppError::bad_request("VAL_006", "The body is not UTF-8 text"))?;
+        .map_err(|_| AppError::new(Code::NotUtf8, "The body is not UTF-8 text"))?;
     let kv = Kv::open(MEDIA_NAMESPACE)?;
     let now = DateTime::from_timestamp_millis(env.now_ms).unwrap_or_default();
     let rows = crate::bulk::parse(format, &body, now, |id| media_kind(&kv, ws, id, env.now_ms))?;

@@ -2,6 +2,7 @@
 
 use super::*;
 use chrono::TimeZone;
+use common::error::Code;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
@@ -289,7 +290,7 @@ fn every_problem_is_reported_in_one_422() {
     }));
     let err = validate(&body, now(), media).unwrap_err();
     assert_eq!(err.status(), 422);
-    assert_eq!(err.code, "VAL_001");
+    assert_eq!(err.code, Code::Invalid);
     let listed: Vec<_> = err.details.as_ref().unwrap()["errors"]
         .as_array()
         .unwrap()

@@ -7,7 +7,7 @@ use accounts::{self, AccountsConfig};
 use chrono::DateTime;
 use common::clock::rfc3339;
 use common::db::{Db, Param, Row};
-use common::error::AppError;
+use common::error::{AppError, Code};
 use common::pagination;
 use identity::audit::{self, Entry};
 use identity::Caller;
@@ -92,8 +92,8 @@ pub async fn create(
     };
     let account = account(&env.db, ws, caller, body.account_id.as_deref())?;
     if account.status != "active" {
-        return Err(AppError::conflict_rule(
-            "ENGAGEMENT_ACCOUNT_INACTIVE",
+        return Err(AppError::new(
+            Code::EngagementAccountInactive,
             format!("The account is {}; it must be active", account.status),
         ));
     }
@@ -284,11 +284,50 @@ pub async fn on_post(
     let Some(x_post_id) =
         x_post_id.filter(|_| row.get::<String>("status").ok().as_deref() == Some("published"))
     else {
-        return Err(AppError::conflict_rule(
-            "POST_NOT_PUBLISHED",
+        return Err(AppError::new(
+            Code::PostNotPublished,
             "Only a published post can be liked or reposted",
         ));
     };
     let account = account(&env.db, ws, caller, body.account_id.as_deref())?;
     run(env, caller, ws, &account, action, &x_post_id, None).await
+}
+
+/// The route handlers of the tweets component over the functions above: each reads its input
+/// from the request and shapes the answer.
+pub mod routes {
+    use super::{Action, OnPostBody};
+    use common::error::AppError;
+    use common::http::{Ctx, Reply};
+    use identity::{Caller, Env};
+
+    /// `POST /api/tweets/:id/like` and `/retweet`: the body (`{accountId?}`) is optional.
+    pub async fn on_post(
+        env: &Env,
+        ctx: &mut Ctx,
+        caller: &Caller,
+        action: Action,
+    ) -> Result<Reply, AppError> {
+        let post = crate::api::post_id(ctx)?;
+        let body = match ctx.header("content-type") {
+            Some(_) => ctx.json().await?,
+            None => OnPostBody::default(),
+        };
+        let (status, data) = super::on_post(env, caller, post, action, body).await?;
+        Ok(Reply::with_status(status, data))
+    }
+
+    /// `POST /api/engagements`.
+    pub async fn create(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, AppError> {
+        let body = ctx.json().await?;
+        let (status, data) = super::create(env, caller, body).await?;
+        Ok(Reply::with_status(status, data))
+    }
+
+    /// `GET /api/engagements`.
+    pub fn list(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+        Ok(Reply::ok(super::list(&env.db, caller, |n| {
+            ctx.query_param(n)
+        })?))
+    }
 }

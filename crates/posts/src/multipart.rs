@@ -2,7 +2,7 @@
 //! a part's content is never held whole — a 512 MB video passes through in pieces. Only what
 //! an upload needs: part headers (name, filename, content type) and content.
 
-use common::error::AppError;
+use common::error::{AppError, Code};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -55,7 +55,10 @@ pub fn boundary(content_type: &str) -> Option<String> {
 }
 
 fn malformed(why: &str) -> AppError {
-    AppError::bad_request("VAL_007", format!("Malformed multipart body: {why}"))
+    AppError::new(
+        Code::MalformedMultipart,
+        format!("Malformed multipart body: {why}"),
+    )
 }
 
 impl Reader {

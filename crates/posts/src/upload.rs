@@ -12,7 +12,7 @@ use crate::media::{self, UploadPlan, SNIFF_LEN};
 use crate::multipart::{self, Event};
 use accounts::{self, AccountsConfig};
 use chrono::DateTime;
-use common::error::AppError;
+use common::error::{AppError, Code};
 use common::http::{Ctx, Reply};
 use common::kv::Kv;
 use common::x::client::MEDIA_CHUNK_BYTES;
@@ -182,15 +182,21 @@ impl Upload<'_> {
 }
 
 fn read_error(e: impl std::fmt::Display) -> AppError {
-    AppError::bad_request("VAL_004", "The request body could not be read").with_cause(e)
+    AppError::new(Code::UnreadableBody, "The request body could not be read").with_cause(e)
 }
 
 fn too_long() -> AppError {
-    AppError::bad_request("VAL_008", "The body is longer than its declared length")
+    AppError::new(
+        Code::LengthMismatch,
+        "The body is longer than its declared length",
+    )
 }
 
 fn length_mismatch() -> AppError {
-    AppError::bad_request("VAL_008", "The body is shorter than its declared length")
+    AppError::new(
+        Code::LengthMismatch,
+        "The body is shorter than its declared length",
+    )
 }
 
 fn short_by(declared: u64, received: u64) -> AppError {
@@ -204,7 +210,10 @@ pub async fn upload(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
         .header("content-length")
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| {
-            AppError::bad_request("VAL_009", "Content-Length is required for uploads")
+            AppError::new(
+                Code::LengthRequired,
+                "Content-Length is required for uploads",
+            )
         })?;
     let named = ctx
         .query_param("accountId")
@@ -235,7 +244,7 @@ pub async fn upload(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
     let now = DateTime::from_timestamp_millis(env.now_ms).unwrap_or_default();
     let request = ctx
         .take_request()
-        .ok_or_else(|| AppError::bad_request("VAL_005", "A body is required"))?;
+        .ok_or_else(|| AppError::new(Code::MissingBody, "A body is required"))?;
     let mut stream = request.into_body_stream();
     let (id, kind, ready) = match boundary {
         None => {

@@ -33,6 +33,7 @@ pub mod jobs;
 pub mod matching;
 pub mod metrics;
 pub mod publish;
+pub mod routes;
 
 use accounts::{refresh, AccountsConfig};
 use common::db::Db;
@@ -180,33 +181,9 @@ pub fn owner_name(now_ms: i64) -> String {
     format!("tick-{now_ms}-{}", hex::encode(bytes))
 }
 
-/// Whether `presented` is the configured scheduler secret. An unset secret matches nothing, and
-/// the comparison takes the same time wherever the first difference is.
-pub fn secret_matches(expected: &str, presented: &str) -> bool {
-    use sha2::{Digest, Sha256};
-    if expected.trim().is_empty() {
-        return false;
-    }
-    let a = Sha256::digest(expected.as_bytes());
-    let b = Sha256::digest(presented.as_bytes());
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_secret_must_be_set_and_equal() {
-        assert!(secret_matches("s3cret-value", "s3cret-value"));
-        assert!(!secret_matches("s3cret-value", "s3cret-valuE"));
-        assert!(!secret_matches("s3cret-value", ""));
-        assert!(!secret_matches("", ""));
-        assert!(!secret_matches("  ", "  "));
-    }
 
     #[test]
     fn owners_are_unique() {

@@ -10,7 +10,7 @@ use crate::matching::comparable;
 use accounts::{self, AccountsConfig};
 use chrono::DateTime;
 use common::db::{Db, Param};
-use common::error::AppError;
+use common::error::{AppError, Code};
 use common::x::{Budgets, Endpoint, NewPost, XClient, XError};
 use identity::audit::Meta;
 use posts::store as posts;
@@ -375,7 +375,7 @@ pub async fn publish(ctx: &Ctx<'_>, c: &Claimed) -> Result<Outcome, AppError> {
     let client =
         match accounts::refresh::client_for(ctx.db, ctx.cfg, &meta, &account, ctx.now_ms).await {
             Ok(client) => client,
-            Err(e) if e.code == "X_REAUTH" => return fail(ctx, c, REAUTH),
+            Err(e) if e.code == Code::XReauth => return fail(ctx, c, REAUTH),
             Err(e) if e.status() >= 500 || e.status() == 429 => {
                 return retry(
                     ctx,

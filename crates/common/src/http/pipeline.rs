@@ -3,7 +3,7 @@
 use super::router::{Method, Params, Router};
 use crate::config::Config;
 use crate::correlation;
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, Code, ErrorKind};
 use crate::log::{self, Level};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
@@ -52,6 +52,17 @@ impl Ctx {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether the request's bearer token is the secret Spin variable `variable` (the
+    /// scheduler's tick route, the metrics route). An unset or empty secret refuses everyone.
+    pub fn presents_secret(&self, variable: &str) -> bool {
+        let secret = spin_sdk::variables::get(variable).unwrap_or_default();
+        let presented = self
+            .header("authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or("");
+        crate::crypto::secret_matches(&secret, presented)
+    }
+
     /// A decoded query parameter.
     pub fn query_param(&self, name: &str) -> Option<String> {
         query_value(&self.query, name)
@@ -75,7 +86,8 @@ impl Ctx {
         let mut body = Vec::new();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| {
-                AppError::bad_request("VAL_004", "The request body could not be read").with_cause(e)
+                AppError::new(Code::UnreadableBody, "The request body could not be read")
+                    .with_cause(e)
             })?;
             if body.len() + chunk.len() > limit {
                 return Err(AppError::payload_too_large(limit));
@@ -115,7 +127,7 @@ impl Ctx {
         let limit = self.config()?.max_body_bytes;
         let bytes = self.body_bytes(limit).await?;
         if bytes.is_empty() {
-            return Err(AppError::bad_request("VAL_005", "A JSON body is required"));
+            return Err(AppError::new(Code::MissingBody, "A JSON body is required"));
         }
         Ok((serde_json::from_slice(&bytes)?, bytes))
     }
@@ -257,7 +269,7 @@ where
     let response = match result {
         Ok(reply) => success_response(reply, &correlation_id),
         Err(err) => {
-            if err.kind.is_server_error() {
+            if err.kind().is_server_error() {
                 log::emit(
                     Level::Error,
                     &correlation_id,
@@ -348,7 +360,7 @@ pub fn error_response(err: &AppError, correlation_id: &str) -> Response {
     for (k, v) in &err.headers {
         builder.header(k.as_str(), v.as_str());
     }
-    if err.kind == ErrorKind::Authentication {
+    if err.kind() == ErrorKind::Authentication {
         builder.header("www-authenticate", "Bearer");
     }
     builder.body(body.to_string()).build()

@@ -5,7 +5,7 @@
 //! `common::error`.
 
 use super::rate::{main_window, RateHeaders, RateScope, RateWindow};
-use crate::error::{AppError, ErrorKind};
+use crate::error::{AppError, Code};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use std::fmt;
@@ -200,64 +200,47 @@ impl XError {
     /// The `AppError` for this failure, with `Retry-After` counted from `now`.
     pub fn to_app_error(&self, now: DateTime<Utc>) -> AppError {
         let wait = |until: &DateTime<Utc>| (*until - now).num_seconds().max(1) as u64;
-        let upstream = |code: &'static str| {
-            AppError::new(ErrorKind::ExternalApi, code, "").with_cause(format!("X API: {self}"))
-        };
+        let upstream = |code: Code| AppError::server(code, format!("X API: {self}"));
         match self {
-            XError::Unauthorized { .. } => AppError::new(
-                ErrorKind::Conflict,
-                "X_REAUTH",
-                "The X account must be reconnected.",
-            )
-            .with_details(json!({ "accountStatus": "needs_reauth" })),
-            XError::Forbidden { reason } => AppError::new(
-                ErrorKind::Validation,
-                "X_FORBIDDEN",
-                format!("X refused the request: {reason}"),
-            ),
+            XError::Unauthorized { .. } => {
+                AppError::new(Code::XReauth, "The X account must be reconnected.")
+                    .with_details(json!({ "accountStatus": "needs_reauth" }))
+            }
+            XError::Forbidden { reason } => {
+                AppError::new(Code::XForbidden, format!("X refused the request: {reason}"))
+            }
             XError::DuplicateContent => AppError::new(
-                ErrorKind::Conflict,
-                "X_DUPLICATE",
+                Code::XDuplicate,
                 "X refused the post as a duplicate of a recent one.",
             ),
-            XError::NotFound { .. } => {
-                AppError::new(ErrorKind::NotFound, "X_NOT_FOUND", "Not found on X.")
+            XError::NotFound { .. } => AppError::new(Code::XNotFound, "Not found on X."),
+            XError::RateLimited { reset_at, .. } => {
+                AppError::new(Code::XRateLimited, "The X rate limit is reached.")
+                    .with_retry_after(wait(reset_at))
             }
-            XError::RateLimited { reset_at, .. } => AppError::new(
-                ErrorKind::RateLimited,
-                "X_RATE_LIMITED",
-                "The X rate limit is reached.",
-            )
-            .with_retry_after(wait(reset_at)),
             XError::Deferred { until } => AppError::new(
-                ErrorKind::RateLimited,
-                "X_BUDGET",
+                Code::XBudget,
                 "The X rate-limit budget for this account is spent.",
             )
             .with_retry_after(wait(until)),
             XError::UsageCapped => {
-                AppError::new(ErrorKind::ServiceUnavailable, "X_USAGE_CAPPED", "")
-                    .with_cause("X API: monthly usage cap reached")
+                AppError::new(Code::XUsageCapped, "").with_cause("X API: monthly usage cap reached")
             }
-            XError::CircuitOpen { until } => {
-                AppError::new(ErrorKind::ServiceUnavailable, "X_CIRCUIT_OPEN", "")
-                    .with_cause("X API: circuit breaker open")
-                    .with_retry_after(wait(until))
+            XError::CircuitOpen { until } => AppError::new(Code::XCircuitOpen, "")
+                .with_cause("X API: circuit breaker open")
+                .with_retry_after(wait(until)),
+            XError::InvalidRequest { detail, details } => {
+                AppError::new(Code::XInvalid, format!("X rejected the request: {detail}"))
+                    .with_details(json!({ "x": details }))
             }
-            XError::InvalidRequest { detail, details } => AppError::new(
-                ErrorKind::Validation,
-                "X_INVALID",
-                format!("X rejected the request: {detail}"),
-            )
-            .with_details(json!({ "x": details })),
             XError::ClientAuth { .. } => {
-                AppError::new(ErrorKind::Internal, "CFG_X", "").with_cause(format!("X API: {self}"))
+                AppError::new(Code::XClientConfig, "").with_cause(format!("X API: {self}"))
             }
-            XError::Server { .. } => upstream("X_UPSTREAM"),
-            XError::Timeout => upstream("X_TIMEOUT"),
-            XError::Network { .. } => upstream("X_NETWORK"),
-            XError::UnknownOutcome { .. } => upstream("X_UNKNOWN_OUTCOME"),
-            XError::Decode { .. } => upstream("X_BAD_RESPONSE"),
+            XError::Server { .. } => upstream(Code::XUpstream),
+            XError::Timeout => upstream(Code::XTimeout),
+            XError::Network { .. } => upstream(Code::XNetwork),
+            XError::UnknownOutcome { .. } => upstream(Code::XUnknownOutcome),
+            XError::Decode { .. } => upstream(Code::XBadResponse),
         }
     }
 }
@@ -318,6 +301,7 @@ fn text_of(body: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use chrono::TimeZone;
 
     fn at(secs: i64) -> DateTime<Utc> {
@@ -616,7 +600,7 @@ mod tests {
         ];
         for (x, kind, code) in cases {
             let e = x.to_app_error(now);
-            assert_eq!((e.kind, e.code), (kind, code), "for {x:?}");
+            assert_eq!((e.kind(), e.code.as_str()), (kind, code), "for {x:?}");
             if kind.is_server_error() {
                 let body = e.envelope("cid", "t").to_string();
                 assert!(!body.contains("secret=abc"), "{body}");

@@ -8,6 +8,7 @@
 use crate::config::Secret;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha1::Sha1;
 
 /// An account's OAuth 1.0a credentials: the app's consumer pair and the user's token pair.
@@ -56,18 +57,17 @@ pub fn authorization_header(
     format!("OAuth {}", parts.join(", "))
 }
 
+/// Every byte but RFC 3986's unreserved `A-Z a-z 0-9 - . _ ~` is encoded.
+const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// RFC 3986 percent-encoding (RFC 5849 §3.6): everything but `A-Z a-z 0-9 - . _ ~`, with
 /// upper-case hex.
 pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, RESERVED).to_string()
 }
 
 /// The signature base string: `METHOD&enc(uri)&enc(normalized parameters)`; `realm` and

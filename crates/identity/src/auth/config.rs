@@ -81,6 +81,7 @@ impl AuthConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use common::error::Code;
 
     fn source<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |n| {
@@ -105,7 +106,7 @@ mod tests {
         ];
         for (vars, expected) in cases {
             let err = AuthConfig::from_source(source(vars)).unwrap_err();
-            assert_eq!(err.code, "CFG_001");
+            assert_eq!(err.code, Code::Config);
             assert!(
                 err.cause.as_deref().unwrap().contains(expected),
                 "{expected}"

@@ -10,7 +10,7 @@
 use super::config::{AuthConfig, ACCESS_TTL_SECS};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::error::AppError;
+use common::error::{AppError, Code};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -148,7 +148,7 @@ fn check_claims(claims: Claims, now_secs: i64) -> Result<AccessToken, AppError> 
 }
 
 fn invalid(cause: impl Into<String>) -> AppError {
-    AppError::unauthenticated("AUTH_002", "The access token is invalid or expired")
+    AppError::new(Code::InvalidToken, "The access token is invalid or expired")
         .with_cause(cause.into())
 }
 
@@ -177,7 +177,7 @@ mod tests {
         let cases = [(999, "before nbf"), (1_000 + ACCESS_TTL_SECS, "at exp")];
         for (now, why) in cases {
             let err = verify(&c, &t, now).unwrap_err();
-            assert_eq!(err.code, "AUTH_002", "{why}");
+            assert_eq!(err.code, Code::InvalidToken, "{why}");
         }
     }
 
@@ -243,7 +243,7 @@ mod tests {
         ];
         for (token, why) in refused {
             let err = verify(&c, &token, 1_001).unwrap_err();
-            assert_eq!(err.code, "AUTH_002", "{why}");
+            assert_eq!(err.code, Code::InvalidToken, "{why}");
         }
     }
 
