@@ -89,7 +89,7 @@ lint: web-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) machete
 	$(CARGO) clippy --workspace --exclude system --exclude web --exclude auth --exclude accounts --exclude tweets --exclude scheduler --exclude analytics --exclude probe --all-targets -- -D warnings
-	$(CARGO) clippy --target $(WASM_TARGET) -p common $(DOMAIN_PACKAGES) $(WASM_PACKAGES) $(SMALL_PACKAGES) -p probe -- -D warnings
+	$(CARGO) clippy --target $(WASM_TARGET) -p xmp-envelope -p common $(DOMAIN_PACKAGES) $(WASM_PACKAGES) $(SMALL_PACKAGES) -p probe -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
