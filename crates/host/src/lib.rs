@@ -19,6 +19,7 @@ pub mod routes;
 pub mod runtime_config;
 mod shared;
 pub mod state;
+pub mod variable_name;
 pub mod variables;
 
 pub use app::{start, AppOptions, RunningApp};
