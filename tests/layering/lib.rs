@@ -1,7 +1,11 @@
 //! The layering of the workspace, enforced: a unit test reads `cargo metadata` and refuses any
 //! dependency between workspace crates that the table below does not allow.
 //!
-//! - `common` (plumbing) depends on no crate of the workspace.
+//! - `xmp-envelope` (below the plumbing) holds what the host and the components must agree on:
+//!   the error envelope's body and the correlation-id rule. It depends on no crate of the
+//!   workspace; `common`, the components, the probe fixture and the host may use it, the domain
+//!   crates reach it through `common`.
+//! - `common` (plumbing) depends on no crate of the workspace but `xmp-envelope`.
 //! - A domain crate depends on `common` and on domain crates below it only:
 //!   `xmp-identity` < `xmp-accounts` < `xmp-posts`, `xmp-analytics` < `xmp-scheduler`.
 //! - A component depends on `common` and on the domain crates it serves, never on another
@@ -26,10 +30,17 @@ mod tests {
         ("xmp-scheduler", 4),
     ];
 
+    /// What the host and the components share, below the plumbing: allowed to `common`, the
+    /// components and the probe fixture (the host is outside the table and may use it too).
+    const SHARED_WITH_HOST: &[&str] = &["xmp-envelope"];
+
     /// Every crate of the workspace under `crates/`, `components/` and `tests/fixtures/`, with
     /// the workspace crates it may depend on (normal, dev and build dependencies alike).
-    /// `None`: any domain crate, but no component.
+    /// `None`: any domain crate, but no component. `SHARED_WITH_HOST` is added for `common`,
+    /// the components and `probe` below.
     const ALLOWED: &[(&str, Option<&[&str]>)] = &[
+        // Shared with the host.
+        ("xmp-envelope", Some(&[])),
         // Plumbing.
         ("common", Some(&[])),
         // Domains.
@@ -154,6 +165,10 @@ mod tests {
                     *dep == "common" || layer.contains_key(dep),
                     "the table lets {from} use {dep}, which is no domain crate"
                 );
+                assert!(
+                    !SHARED_WITH_HOST.contains(from),
+                    "the table lets {from}, shared with the host, use {dep}"
+                );
             }
         }
 
@@ -181,16 +196,23 @@ mod tests {
                 ));
                 continue;
             };
+            let shares_with_host =
+                p.name == "common" || p.name == "probe" || components.contains(&p.name.as_str());
             for dep in &p.deps {
-                let ok = match rule {
-                    Some(list) => list.contains(&dep.as_str()),
-                    None => !components.contains(&dep.as_str()),
-                };
+                let ok = (shares_with_host && SHARED_WITH_HOST.contains(&dep.as_str()))
+                    || match rule {
+                        Some(list) => list.contains(&dep.as_str()),
+                        None => !components.contains(&dep.as_str()),
+                    };
                 if !ok {
                     let why = if components.contains(&dep.as_str()) {
                         "another component".to_string()
                     } else if p.name == "common" {
-                        "common is plumbing and depends on no crate of the workspace".to_string()
+                        "common is plumbing and depends on no crate of the workspace but xmp-envelope"
+                            .to_string()
+                    } else if SHARED_WITH_HOST.contains(&p.name.as_str()) {
+                        "it is shared with the host and depends on no crate of the workspace"
+                            .to_string()
                     } else if layer.contains_key(p.name.as_str()) {
                         format!(
                             "a domain crate that is not below it (allowed: {})",

@@ -264,20 +264,22 @@ impl AppError {
         }
     }
 
-    /// The error envelope of DESIGN.md §3.
+    /// The body of the error answer; its shape is shared with the host (`envelope::ErrorBody`).
     pub fn envelope(&self, correlation_id: &str, timestamp: &str) -> Value {
-        let mut error = json!({
-            "type": self.kind().type_name(),
-            "code": self.code,
-            "message": self.public_message(),
-            "correlationId": correlation_id,
-            "timestamp": timestamp,
-        });
         // Details of server errors could describe internals; they are dropped with the cause.
-        if let (Some(details), false) = (&self.details, self.kind().is_server_error()) {
-            crate::json::set(&mut error, "details", details.clone());
+        let details = self
+            .details
+            .as_ref()
+            .filter(|_| !self.kind().is_server_error());
+        envelope::ErrorBody {
+            kind: self.kind().type_name(),
+            code: self.code.as_str(),
+            message: self.public_message(),
+            correlation_id,
+            timestamp,
+            details,
         }
-        json!({ "success": false, "error": error })
+        .to_json()
     }
 }
 

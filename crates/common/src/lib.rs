@@ -3,9 +3,10 @@
 //! variables, PostgreSQL and key-value helpers, the clock, pagination, logging, crypto, API rate
 //! limiting, JSON helpers, the cron bindings, the API document, readiness and the X API client.
 //!
-//! Architecture invariant: this crate knows no domain. It depends on no crate of the workspace;
-//! users, roles, accounts, posts, the scheduler and analytics live in their own crates above it
-//! (see ARCHITECTURE.md and `tests/layering`).
+//! Architecture invariant: this crate knows no domain. It depends on no crate of the workspace
+//! but `envelope` (the error envelope and the correlation-id rule, shared with the host); users,
+//! roles, accounts, posts, the scheduler and analytics live in their own crates above it (see
+//! ARCHITECTURE.md and `tests/layering`).
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(

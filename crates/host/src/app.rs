@@ -1,26 +1,22 @@
-//! Starting an application: resolve variables, build each component's environment, link once
-//! (`InstancePre`), then serve the HTTP trigger and schedule the cron trigger.
+//! Starting an application: resolve variables, open the key-value stores, link each component
+//! once (`link`), then serve the HTTP trigger and schedule the cron trigger.
 
-use crate::bindings::cron::SpinCronPre;
-use crate::engine::{LoadedFrom, Runtime};
-use crate::kv::KvBackend;
+use crate::engine::{Runtime, EPOCH_TICK, MAX_INSTANCES};
+use crate::link::{link_components, open_stores};
 use crate::log::LogSink;
-use crate::manifest::{LoadedManifest, RouteDecl};
-use crate::outbound::OutboundPolicy;
-use crate::pg::PgPools;
+use crate::manifest::{LoadedManifest, Manifest, RouteDecl};
 use crate::routes::RouteTable;
-use crate::runtime_config::{KvStoreConfig, RuntimeConfig};
-use crate::state::{ComponentEnv, InstanceState};
+use crate::runtime_config::RuntimeConfig;
+use crate::shared::Shared;
 use crate::variables::AppVariables;
-use anyhow::{bail, Context, Result};
+use crate::{cron_trigger, http_trigger};
+use anyhow::{Context, Result};
 use serde_json::json;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::component::Linker;
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// Everything `xmp up` (or a test) decides about one run of the app.
 pub struct AppOptions {
@@ -58,23 +54,6 @@ impl AppOptions {
     }
 }
 
-/// A linked component, ready to instantiate per request or per cron event.
-pub(crate) struct Prepared {
-    pub env: Arc<ComponentEnv>,
-    pub proxy: Option<ProxyPre<InstanceState>>,
-    pub cron: Option<SpinCronPre<InstanceState>>,
-}
-
-pub(crate) struct Shared {
-    pub engine: wasmtime::Engine,
-    pub components: HashMap<String, Prepared>,
-    pub routes: RouteTable<String>,
-    pub cpu_ticks: u64,
-    pub memory_limit: usize,
-    pub log: LogSink,
-    pub permits: Arc<tokio::sync::Semaphore>,
-}
-
 /// A running app; dropping it does not stop it, `stop` does (gracefully).
 pub struct RunningApp {
     pub addr: SocketAddr,
@@ -97,7 +76,7 @@ impl RunningApp {
     /// requests and the cron tick in flight are cut off, not drained (draining would make `xmp`
     /// kinder than the runtime the app ships to).
     pub async fn run_until_signal(self) {
-        crate::http_trigger::shutdown_signal().await;
+        shutdown_signal().await;
         std::process::exit(0);
     }
 }
@@ -111,127 +90,31 @@ pub async fn start(runtime: &Runtime, opts: AppOptions) -> Result<RunningApp> {
         Some(p) => RuntimeConfig::load(p)?,
         None => RuntimeConfig::default(),
     };
-    let state_dir = opts
-        .state_dir
-        .clone()
-        .or_else(|| {
-            runtime_config
-                .state_dir
-                .clone()
-                .filter(|s| !s.is_empty())
-                .map(PathBuf::from)
-        })
-        .unwrap_or_else(|| loaded.dir.join(".spin"));
+    let state_dir = state_dir(&opts, &runtime_config, &loaded);
     let stores = open_stores(manifest, &runtime_config, &state_dir, &opts.redis_prefix).await?;
-
-    let mut linker: Linker<InstanceState> = Linker::new(runtime.engine());
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    crate::bindings::Host_::add_to_linker::<_, wasmtime::component::HasSelf<InstanceState>>(
-        &mut linker,
-        |s| s,
-    )?;
-
-    let http_components: Vec<&String> =
-        manifest.trigger.http.iter().map(|t| &t.component).collect();
-    let cron_components: Vec<&String> =
-        manifest.trigger.cron.iter().map(|t| &t.component).collect();
-    let pg = PgPools::default();
-    let mut components = HashMap::new();
-    for (id, decl) in &manifest.component {
-        let expanded: Vec<String> = decl
-            .allowed_outbound_hosts
-            .iter()
-            .map(|h| vars.expand(h))
-            .collect::<Result<_>>()
-            .with_context(|| format!("component {id}: allowed_outbound_hosts"))?;
-        let outbound =
-            OutboundPolicy::parse(&expanded).with_context(|| format!("component {id}"))?;
-        let variables = vars
-            .for_component(&decl.variables)
-            .with_context(|| format!("component {id}: variables"))?;
-        let kv_stores = decl
-            .key_value_stores
-            .iter()
-            .map(|label| (label.clone(), stores.get(label).cloned()))
-            .collect();
-        let env = Arc::new(ComponentEnv {
-            id: id.clone(),
-            variables,
-            kv_stores,
-            outbound: Arc::new(outbound),
-            pg: pg.clone(),
-        });
-        let path = loaded.source_path(decl);
-        let load_started = Instant::now();
-        let (component, from) = runtime.load(&path)?;
-        opts.log.event(
-            "info",
-            "component loaded",
-            json!({ "component": id, "from": format!("{from:?}"), "ms": load_started.elapsed().as_millis() as u64 }),
-        );
-        let _ = LoadedFrom::Memory;
-        let pre = linker
-            .instantiate_pre(&component)
-            .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!("component {id} imports something this host does not provide")
-            })?;
-        let proxy = if http_components.contains(&id) {
-            Some(
-                ProxyPre::new(pre.clone())
-                    .map_err(anyhow::Error::from)
-                    .with_context(|| format!("component {id} is not an HTTP component"))?,
-            )
-        } else {
-            None
-        };
-        let cron = if cron_components.contains(&id) {
-            Some(
-                SpinCronPre::new(pre)
-                    .map_err(anyhow::Error::from)
-                    .with_context(|| format!("component {id} does not export handle-cron-event"))?,
-            )
-        } else {
-            None
-        };
-        components.insert(id.clone(), Prepared { env, proxy, cron });
-    }
-
-    let mut routes = RouteTable::default();
-    for t in &manifest.trigger.http {
-        match &t.route {
-            RouteDecl::Path(p) => routes.add(p, t.component.clone()),
-            RouteDecl::Private { .. } => {}
-        }
-    }
+    let components = link_components(runtime, &loaded, &vars, &stores, &opts.log)?;
     let shared = Arc::new(Shared {
         engine: runtime.engine().clone(),
         components,
-        routes,
-        cpu_ticks: (opts.cpu_limit.as_millis() / crate::engine::EPOCH_TICK.as_millis()).max(1)
-            as u64,
+        routes: route_table(manifest),
+        cpu_ticks: (opts.cpu_limit.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64,
         memory_limit: opts.memory_limit,
         log: opts.log.clone(),
-        permits: Arc::new(tokio::sync::Semaphore::new(
-            crate::engine::MAX_INSTANCES as usize,
-        )),
+        permits: Arc::new(tokio::sync::Semaphore::new(MAX_INSTANCES as usize)),
     });
 
-    let mut cron = Vec::new();
-    for t in &manifest.trigger.cron {
-        cron.push(crate::cron_trigger::spawn(
-            shared.clone(),
-            &t.component,
-            &t.cron_expression,
-        )?);
-    }
+    let cron = manifest
+        .trigger
+        .cron
+        .iter()
+        .map(|t| cron_trigger::spawn(shared.clone(), &t.component, &t.cron_expression))
+        .collect::<Result<Vec<_>>>()?;
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
     let addr = listener.local_addr()?;
     let (shutdown, watch) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(crate::http_trigger::serve(shared.clone(), listener, watch));
+    let server = tokio::spawn(http_trigger::serve(shared, listener, watch));
     opts.log.event(
         "info",
         "serving",
@@ -245,33 +128,52 @@ pub async fn start(runtime: &Runtime, opts: AppOptions) -> Result<RunningApp> {
     })
 }
 
-async fn open_stores(
-    manifest: &crate::manifest::Manifest,
-    config: &RuntimeConfig,
-    state_dir: &std::path::Path,
-    redis_prefix: &str,
-) -> Result<HashMap<String, KvBackend>> {
-    let mut labels: Vec<&String> = manifest
-        .component
-        .values()
-        .flat_map(|c| &c.key_value_stores)
-        .collect();
-    labels.sort();
-    labels.dedup();
-    let mut stores = HashMap::new();
-    for label in labels {
-        let backend = match config.key_value_store.get(label) {
-            Some(KvStoreConfig::Redis { url }) => KvBackend::redis(url, redis_prefix)
-                .await
-                .with_context(|| format!("key-value store {label:?}"))?,
-            Some(KvStoreConfig::Spin { path }) => {
-                let file = path.clone().unwrap_or_else(|| state_dir.join("sqlite_key_value.db"));
-                KvBackend::embedded(&file, label)?
-            }
-            None if label == "default" => KvBackend::embedded(&state_dir.join("sqlite_key_value.db"), label)?,
-            None => bail!("key-value store {label:?} is used by a component but not defined in the runtime config"),
-        };
-        stores.insert(label.clone(), backend);
+/// The options' directory, else the runtime config's, else `.spin` beside the manifest.
+fn state_dir(opts: &AppOptions, config: &RuntimeConfig, loaded: &LoadedManifest) -> PathBuf {
+    opts.state_dir
+        .clone()
+        .or_else(|| {
+            config
+                .state_dir
+                .clone()
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| loaded.dir.join(".spin"))
+}
+
+/// The public routes; private ones are reachable only from other components, so they are not
+/// served.
+fn route_table(manifest: &Manifest) -> RouteTable<String> {
+    let mut routes = RouteTable::default();
+    for t in &manifest.trigger.http {
+        match &t.route {
+            RouteDecl::Path(p) => routes.add(p, t.component.clone()),
+            RouteDecl::Private { .. } => {}
+        }
     }
-    Ok(stores)
+    routes
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        // Should the handler fail to install, SIGTERM keeps its default action (the process
+        // ends at once, as here), so waiting for Ctrl-C alone loses nothing.
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }

@@ -2,8 +2,8 @@
 //! (seconds first), evaluated in UTC; each event runs a fresh instance's `handle-cron-event`
 //! with the Unix time in seconds. A failing run is logged; the schedule continues.
 
-use crate::app::Shared;
 use crate::bindings::cron::fermyon::spin_cron::cron_types::Metadata;
+use crate::shared::Shared;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use std::str::FromStr;
@@ -44,7 +44,7 @@ async fn run_once(shared: &Shared, component: &str) {
     let Ok(_permit) = shared.permits.acquire().await else {
         return;
     };
-    let mut store = crate::http_trigger::new_store(shared, prepared.env.clone());
+    let mut store = shared.new_store(prepared.env.clone());
     let timestamp = chrono::Utc::now().timestamp().max(0) as u64;
     let result = async {
         let instance = pre.instantiate_async(&mut store).await?;

@@ -5,9 +5,11 @@
 //! the client's delayed ACK here as it does on Spin. Shutdown stops accepting and lets
 //! in-flight requests finish.
 
-use crate::app::Shared;
-use crate::state::InstanceState;
+use crate::log::LogSink;
+use crate::routes::RouteMatch;
+use crate::shared::Shared;
 use bytes::Bytes;
+use envelope::correlation;
 use http::{HeaderName, HeaderValue};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -18,10 +20,16 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasmtime::{Store, UpdateDeadline};
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
+
+type Response = hyper::Response<HyperOutgoingBody>;
+type GuestResponse = Result<Response, ErrorCode>;
+/// What an instance's task hands back: how the guest call ended and what the guest printed.
+type TaskOutcome = (wasmtime::Result<()>, Vec<String>);
 
 pub(crate) async fn serve(
     shared: Arc<Shared>,
@@ -68,70 +76,119 @@ pub(crate) async fn serve(
     }
 }
 
-pub async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+/// Why the host answers a request itself instead of the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostAnswer {
+    /// No route matches the path.
+    NoRoute,
+    /// No instance could be had.
+    Busy,
+    /// The instance could not be run, trapped, or set no response (the cause is logged).
+    Failed,
 }
 
-/// A store for one instance, with the memory limit and the CPU deadline armed.
-pub(crate) fn new_store(
-    shared: &Shared,
-    env: Arc<crate::state::ComponentEnv>,
-) -> Store<InstanceState> {
-    let mut store = Store::new(&shared.engine, InstanceState::new(env, shared.memory_limit));
-    store.limiter(|s| &mut s.limits);
-    let limit = shared.cpu_ticks;
-    store.set_epoch_deadline(1);
-    // Each tick spent in guest code counts; time blocked in host calls does not. Yielding on
-    // every tick keeps one busy guest from starving the executor.
-    store.epoch_deadline_callback(move |mut ctx| {
-        let s = ctx.data_mut();
-        s.cpu_ticks += 1;
-        if s.cpu_ticks > limit {
-            Err(wasmtime::Trap::Interrupt.into())
-        } else {
-            Ok(UpdateDeadline::Yield(1))
-        }
-    });
-    store
+impl HostAnswer {
+    /// Spin's answer: a bare status with an empty body, never an envelope, since the app is
+    /// tested against what Spin itself sends.
+    fn response(self) -> Response {
+        empty(match self {
+            HostAnswer::NoRoute => 404,
+            HostAnswer::Busy => 503,
+            HostAnswer::Failed => 500,
+        })
+    }
 }
 
 async fn handle(
     shared: Arc<Shared>,
     mut req: hyper::Request<Incoming>,
     peer: SocketAddr,
-) -> hyper::Response<HyperOutgoingBody> {
+) -> Response {
     let started = Instant::now();
-    let incoming_id = req
-        .headers()
-        .get("x-correlation-id")
-        .and_then(|v| v.to_str().ok());
-    let cid = accept_or_generate(incoming_id);
-    if let Ok(v) = HeaderValue::from_str(&cid) {
-        req.headers_mut().insert("x-correlation-id", v);
-    }
-    let path = req.uri().path().to_string();
-    let Some(m) = shared.routes.find(&path) else {
-        return empty(404);
-    };
-    let component_id = m.target.clone();
-    let Some(prepared) = shared.components.get(&component_id) else {
-        return empty(500);
-    };
-    let Some(proxy) = prepared.proxy.clone() else {
-        return empty(500);
-    };
+    let cid = set_correlation_id(&mut req);
+    dispatch(&shared, req, peer, cid, started)
+        .await
+        .unwrap_or_else(HostAnswer::response)
+}
 
+/// Applies the components' correlation-id rule, so that the host's log lines about this
+/// request carry the id the guest logs under, and hands the id on to the guest.
+fn set_correlation_id(req: &mut hyper::Request<Incoming>) -> String {
+    let incoming = req
+        .headers()
+        .get(correlation::HEADER)
+        .and_then(|v| v.to_str().ok());
+    let cid = correlation::accept_or_generate(incoming);
+    if let Ok(v) = HeaderValue::from_str(&cid) {
+        req.headers_mut()
+            .insert(HeaderName::from_static(correlation::HEADER), v);
+    }
+    cid
+}
+
+async fn dispatch(
+    shared: &Arc<Shared>,
+    mut req: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    cid: String,
+    started: Instant,
+) -> Result<Response, HostAnswer> {
+    let path = req.uri().path().to_string();
+    let m = shared.routes.find(&path).ok_or(HostAnswer::NoRoute)?;
+    let component = m.target.clone();
+    let prepared = shared
+        .components
+        .get(&component)
+        .ok_or(HostAnswer::Failed)?;
+    let proxy = prepared.proxy.clone().ok_or(HostAnswer::Failed)?;
+    add_spin_headers(&mut req, &m, peer);
+
+    let permit = shared
+        .permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| HostAnswer::Busy)?;
+    let mut store = shared.new_store(prepared.env.clone());
+    let (tx, rx) = oneshot::channel();
+    let wasi_req = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, req)
+        .map_err(|_| HostAnswer::Failed)?;
+    let out = store
+        .data_mut()
+        .http()
+        .new_response_outparam(tx)
+        .map_err(|_| HostAnswer::Failed)?;
+    let task = tokio::spawn(async move {
+        let result = async {
+            let proxy = proxy.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, wasi_req, out)
+                .await
+        }
+        .await;
+        drop(permit);
+        (result, store.data().take_output())
+    });
+    let report = Report {
+        log: shared.log.clone(),
+        component,
+        cid,
+        started,
+    };
+    await_response(rx, task, report).await
+}
+
+/// Adds the headers Spin gives every request (`spin-full-url`, `spin-path-info`, the matched
+/// route, the client address, one `spin-path-match-<name>` per route parameter).
+fn add_spin_headers(
+    req: &mut hyper::Request<Incoming>,
+    m: &RouteMatch<'_, String>,
+    peer: SocketAddr,
+) {
     let host = req
         .headers()
         .get(http::header::HOST)
@@ -152,17 +209,16 @@ async fn handle(
         ("spin-base-path", "/".to_string()),
         ("spin-client-addr", peer.to_string()),
     ];
-    let params = m.params.clone();
     for (name, value) in spin_headers {
         if let Ok(v) = HeaderValue::from_str(&value) {
             req.headers_mut().insert(HeaderName::from_static(name), v);
         }
     }
-    for (name, value) in params {
+    for (name, value) in &m.params {
         let header = format!("spin-path-match-{}", name.to_ascii_lowercase());
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(header.as_bytes()),
-            HeaderValue::from_str(&value),
+            HeaderValue::from_str(value),
         ) {
             req.headers_mut().insert(n, v);
         }
@@ -171,105 +227,79 @@ async fn handle(
     if host.ends_with(".spin.internal") {
         req.headers_mut().remove(http::header::HOST);
     }
+}
 
-    let Ok(permit) = shared.permits.clone().acquire_owned().await else {
-        return empty(503);
-    };
-    let mut store = new_store(&shared, prepared.env.clone());
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let prepared_req = store
-        .data_mut()
-        .http()
-        .new_incoming_request(Scheme::Http, req);
-    let out = store.data_mut().http().new_response_outparam(tx);
-    let (Ok(wasi_req), Ok(out)) = (prepared_req, out) else {
-        return empty(500);
-    };
-    let task = tokio::spawn(async move {
-        let result = async {
-            let proxy = proxy.instantiate_async(&mut store).await?;
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, wasi_req, out)
-                .await
-        }
-        .await;
-        drop(permit);
-        (result, store.data().take_output())
-    });
-
-    let log = shared.log.clone();
-    let cid_for_log = cid.clone();
-    let finish = move |result: wasmtime::Result<()>, output: Vec<String>| {
-        log.guest(&component_id, output);
-        if let Err(e) = result {
-            report_trap(&log, &component_id, &cid_for_log, &e, started);
-        }
-    };
-    match rx.await {
+/// Waits for the guest to set its response. A response is returned while its body may still
+/// be streaming, so the guest's output and errors are collected when its task ends.
+async fn await_response(
+    rx: oneshot::Receiver<GuestResponse>,
+    task: JoinHandle<TaskOutcome>,
+    report: Report,
+) -> Result<Response, HostAnswer> {
+    let failure = match rx.await {
         Ok(Ok(resp)) => {
-            // The body may still be streaming: collect output and errors when the task ends.
-            tokio::spawn(async move {
-                if let Ok((result, output)) = task.await {
-                    finish(result, output);
-                }
-            });
-            resp
+            tokio::spawn(report.when_done(task, None));
+            return Ok(resp);
         }
-        Ok(Err(code)) => {
-            if let Ok((result, output)) = task.await {
-                finish(
-                    result.and(Err(wasmtime::format_err!(
-                        "guest answered with error code {code:?}"
-                    ))),
-                    output,
-                );
-            }
-            empty(500)
-        }
-        Err(_) => {
-            match task.await {
-                Ok((result, output)) => {
-                    finish(
-                        result.and(Err(wasmtime::format_err!("guest never set a response"))),
-                        output,
-                    );
-                }
-                Err(join) => shared.log.event(
+        Ok(Err(code)) => format!("guest answered with error code {code:?}"),
+        Err(_) => "guest never set a response".to_string(),
+    };
+    report.when_done(task, Some(failure)).await;
+    Err(HostAnswer::Failed)
+}
+
+/// What the log needs to know about one request once its instance is done.
+struct Report {
+    log: LogSink,
+    component: String,
+    cid: String,
+    started: Instant,
+}
+
+impl Report {
+    /// Logs the guest's output, then the trap or `failure` (the reason the host answers for
+    /// the guest), whichever came first.
+    async fn when_done(self, task: JoinHandle<TaskOutcome>, failure: Option<String>) {
+        let (result, output) = match task.await {
+            Ok(outcome) => outcome,
+            Err(join) => {
+                self.log.event(
                     "error",
                     "instance task failed",
-                    json!({ "error": join.to_string(), "correlationId": cid }),
-                ),
+                    json!({ "error": join.to_string(), "correlationId": self.cid }),
+                );
+                return;
             }
-            empty(500)
+        };
+        self.log.guest(&self.component, output);
+        let result = match failure {
+            Some(why) => result.and(Err(wasmtime::format_err!("{why}"))),
+            None => result,
+        };
+        if let Err(e) = result {
+            self.trapped(&e);
         }
+    }
+
+    fn trapped(&self, e: &wasmtime::Error) {
+        let text = format!("{e:?}");
+        let fingerprint = hex::encode(&Sha256::digest(text.as_bytes())[..8]);
+        self.log.event(
+            "error",
+            "guest trapped",
+            json!({
+                "component": self.component,
+                "correlationId": self.cid,
+                "fingerprint": fingerprint,
+                "cause": text,
+                "durationMs": self.started.elapsed().as_secs_f64() * 1000.0,
+            }),
+        );
     }
 }
 
-fn report_trap(
-    log: &crate::log::LogSink,
-    component: &str,
-    cid: &str,
-    e: &wasmtime::Error,
-    started: Instant,
-) {
-    let text = format!("{e:?}");
-    let fingerprint = hex::encode(&Sha256::digest(text.as_bytes())[..8]);
-    log.event(
-        "error",
-        "guest trapped",
-        json!({
-            "component": component,
-            "correlationId": cid,
-            "fingerprint": fingerprint,
-            "cause": text,
-            "durationMs": started.elapsed().as_secs_f64() * 1000.0,
-        }),
-    );
-}
-
 /// An answer the host gives itself, as Spin does: a bare status with an empty body.
-pub(crate) fn empty(status: u16) -> hyper::Response<HyperOutgoingBody> {
+fn empty(status: u16) -> Response {
     let body = Full::new(Bytes::new())
         .map_err(|never: Infallible| match never {})
         .boxed_unsync();
@@ -277,20 +307,4 @@ pub(crate) fn empty(status: u16) -> hyper::Response<HyperOutgoingBody> {
     *resp.status_mut() =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     resp
-}
-
-/// The same rule as `common::correlation`: 1–64 of `[A-Za-z0-9_-]`, else a fresh UUIDv7.
-pub fn accept_or_generate(incoming: Option<&str>) -> String {
-    match incoming {
-        Some(id)
-            if !id.is_empty()
-                && id.len() <= 64
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-        {
-            id.to_string()
-        }
-        _ => uuid::Uuid::now_v7().simple().to_string(),
-    }
 }

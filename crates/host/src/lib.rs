@@ -9,6 +9,7 @@ pub mod engine;
 pub mod http_out;
 pub mod http_trigger;
 pub mod kv;
+mod link;
 pub mod log;
 pub mod manifest;
 pub mod migrate;
@@ -16,7 +17,9 @@ pub mod outbound;
 pub mod pg;
 pub mod routes;
 pub mod runtime_config;
+mod shared;
 pub mod state;
+pub mod variable_name;
 pub mod variables;
 
 pub use app::{start, AppOptions, RunningApp};

@@ -109,7 +109,7 @@ pub fn parse(text: &str) -> Result<Manifest> {
         );
     }
     for (name, decl) in &manifest.variables {
-        crate::variables::validate_name(name)?;
+        crate::variable_name::validate(name)?;
         if decl.required && decl.default.is_some() {
             bail!("variable {name} cannot be both required and have a default");
         }

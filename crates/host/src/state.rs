@@ -405,7 +405,7 @@ impl batch::Host for InstanceState {
 
 impl variables::Host for InstanceState {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, variables::Error>> {
-        if crate::variables::validate_name(&name).is_err() {
+        if crate::variable_name::validate(&name).is_err() {
             return Ok(Err(variables::Error::InvalidName(name)));
         }
         Ok(self

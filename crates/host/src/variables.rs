@@ -84,25 +84,11 @@ impl AppVariables {
         table
             .iter()
             .map(|(name, template)| {
-                validate_name(name)?;
+                crate::variable_name::validate(name)?;
                 Ok((name.clone(), self.expand(template)?))
             })
             .collect()
     }
-}
-
-/// Spin's rule: lower-case letters, digits and single underscores, starting with a letter.
-pub fn validate_name(name: &str) -> Result<()> {
-    let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !name.contains("__");
-    if !ok {
-        bail!("invalid variable name {name:?}: use lower-case letters, digits and single underscores, starting with a letter");
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -166,15 +152,5 @@ log_level = { default = "info" }
             "a-info-x"
         );
         assert!(vars.expand("{{ nope }}").is_err());
-    }
-
-    #[test]
-    fn names_follow_spins_rules() {
-        for ok in ["a", "database_url", "key2"] {
-            assert!(validate_name(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "A", "_a", "a_", "a__b", "a-b", "2a"] {
-            assert!(validate_name(bad).is_err(), "{bad}");
-        }
     }
 }
