@@ -102,7 +102,7 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
             let result = async {
                 match route {
                     Route::Logout => Ok(Reply::ok(session::logout(db, meta, &caller, now)?)),
-                    Route::Profile => Ok(Reply::ok(identity::users::profile(db, &caller.user)?)),
+                    Route::Profile => api::profile(&env, &caller),
                     Route::UpdateProfile => api::update_profile(&env, &caller, ctx.json().await?),
                     Route::Password => {
                         let body = ctx.json().await?;
@@ -113,25 +113,12 @@ async fn handle_route(route: Route, mut ctx: Ctx) -> Result<Reply, AppError> {
                     Route::CreateWorkspace => {
                         api::create_workspace(&env, &caller, ctx.json().await?)
                     }
-                    Route::Workspace => {
-                        let ws = caller.workspace_id().unwrap_or_default();
-                        Ok(Reply::ok(identity::workspaces::get(
-                            db,
-                            ws,
-                            caller.user.id,
-                        )?))
-                    }
+                    Route::Workspace => api::get_workspace(&env, &caller),
                     Route::UpdateWorkspace => {
                         api::rename_workspace(&env, &caller, ctx.json().await?)
                     }
                     Route::DeleteWorkspace => api::delete_workspace(&env, &caller),
-                    Route::Members => {
-                        let ws = caller.workspace_id().unwrap_or_default();
-                        let items = identity::workspaces::members(db, ws)?;
-                        Ok(Reply::ok(
-                            serde_json::json!({ "items": items, "nextCursor": null }),
-                        ))
-                    }
+                    Route::Members => api::list_members(&env, &caller),
                     Route::AddMember => api::add_member(&env, &caller, ctx.json().await?),
                     Route::UpdateMember => {
                         let body = ctx.json().await?;

@@ -9,9 +9,15 @@ use crate::users::{self, Email, Name};
 use crate::workspaces;
 use common::error::AppError;
 use common::http::{Ctx, Reply};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
+
+/// An answer's `data` from its typed form (serialising our own types cannot fail in practice;
+/// should it, that is our bug, so a 500).
+fn to_data(data: impl Serialize) -> Result<Value, AppError> {
+    serde_json::to_value(data).map_err(AppError::internal)
+}
 
 fn workspace_of(caller: &Caller) -> Result<(Uuid, Role), AppError> {
     Ok((caller.acting_workspace()?, caller.role()))
@@ -71,7 +77,12 @@ pub fn update_profile(env: &Env, caller: &Caller, body: ProfilePatch) -> Result<
             .target("user", user.id)
             .details(json!({ "changed": changed })),
     )?;
-    Ok(Reply::ok(users::profile(&env.db, &user)?))
+    Ok(Reply::ok(to_data(users::profile(&env.db, &user)?)?))
+}
+
+/// `GET /api/auth/profile`.
+pub fn profile(env: &Env, caller: &Caller) -> Result<Reply, AppError> {
+    Ok(Reply::ok(to_data(users::profile(&env.db, &caller.user)?)?))
 }
 
 #[derive(Deserialize)]
@@ -86,22 +97,16 @@ pub fn create_workspace(
 ) -> Result<Reply, AppError> {
     let name = Name::parse(&body.name, "name")?;
     let ws = workspaces::create(&env.db, name.as_str(), caller.user.id)?;
-    let id = common::json::field(&ws, "id")
-        .as_str()
-        .and_then(|s| Uuid::parse_str(s).ok());
     audit::record(
         &env.db,
         &env.meta,
         Entry::new("workspace.created")
             .actor(caller.user.id)
-            .workspace(id)
-            .target(
-                "workspace",
-                common::json::field(&ws, "id").as_str().unwrap_or_default(),
-            )
+            .workspace(Some(ws.id))
+            .target("workspace", ws.id)
             .details(json!({ "name": name.as_str() })),
     )?;
-    Ok(Reply::created(ws))
+    Ok(Reply::created(to_data(ws)?))
 }
 
 pub fn rename_workspace(
@@ -121,7 +126,30 @@ pub fn rename_workspace(
             .target("workspace", ws)
             .details(json!({ "name": name.as_str() })),
     )?;
-    Ok(Reply::ok(workspaces::get(&env.db, ws, caller.user.id)?))
+    Ok(Reply::ok(to_data(workspaces::get(
+        &env.db,
+        ws,
+        caller.user.id,
+    )?)?))
+}
+
+/// `GET /api/workspaces/:id`.
+pub fn get_workspace(env: &Env, caller: &Caller) -> Result<Reply, AppError> {
+    let (ws, _) = workspace_of(caller)?;
+    Ok(Reply::ok(to_data(workspaces::get(
+        &env.db,
+        ws,
+        caller.user.id,
+    )?)?))
+}
+
+/// `GET /api/workspaces/:id/members`: every member, in the envelope of a cursor list.
+pub fn list_members(env: &Env, caller: &Caller) -> Result<Reply, AppError> {
+    let (ws, _) = workspace_of(caller)?;
+    let items = workspaces::members(&env.db, ws)?;
+    Ok(Reply::ok(
+        json!({ "items": to_data(items)?, "nextCursor": null }),
+    ))
 }
 
 pub fn delete_workspace(env: &Env, caller: &Caller) -> Result<Reply, AppError> {
@@ -222,10 +250,14 @@ pub fn list_audit(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppErr
     let (ws, _) = workspace_of(caller)?;
     let filter = audit::Filter::from_query(|n| ctx.query_param(n))?;
     let (items, next) = audit::list(&env.db, ws, &filter)?;
-    Ok(Reply::ok(json!({ "items": items, "nextCursor": next })))
+    Ok(Reply::ok(
+        json!({ "items": to_data(items)?, "nextCursor": next }),
+    ))
 }
 
 pub fn list_workspaces(env: &Env, caller: &Caller) -> Result<Reply, AppError> {
-    let items: Vec<Value> = workspaces::list_for_user(&env.db, caller.user.id)?;
-    Ok(Reply::ok(json!({ "items": items, "nextCursor": null })))
+    let items = workspaces::list_for_user(&env.db, caller.user.id)?;
+    Ok(Reply::ok(
+        json!({ "items": to_data(items)?, "nextCursor": null }),
+    ))
 }
