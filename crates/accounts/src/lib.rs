@@ -25,4 +25,4 @@ pub mod slots;
 pub mod store;
 
 pub use config::AccountsConfig;
-pub use store::Account;
+pub use store::{Account, AccountStatus, AuthKind};

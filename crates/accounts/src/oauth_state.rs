@@ -7,16 +7,16 @@
 use common::config::Secret;
 use common::db::{Db, Param};
 use common::error::AppError;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 /// How long a started connect flow stays valid.
 pub const TTL_MS: i64 = 10 * 60 * 1000;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
-    pub user_id: String,
-    pub workspace_id: String,
+    pub user_id: Uuid,
+    pub workspace_id: Uuid,
     pub verifier: String,
     pub redirect_uri: String,
     /// Unix milliseconds.
@@ -33,7 +33,7 @@ pub enum Refusal {
 }
 
 /// Pure check of a stored state against the caller and the clock.
-pub fn check(p: &Pending, user_id: &str, workspace_id: &str, now_ms: i64) -> Result<(), Refusal> {
+pub fn check(p: &Pending, user_id: Uuid, workspace_id: Uuid, now_ms: i64) -> Result<(), Refusal> {
     if now_ms >= p.expires_at {
         return Err(Refusal::Expired);
     }
@@ -65,8 +65,8 @@ pub fn save(db: &Db, state: &str, pending: &Pending, now_ms: i64) -> Result<(), 
          VALUES ($1, $2::uuid, $3::uuid, $4, $5, $7)",
         &[
             Param::Str(state_hash(state)),
-            Param::Uuid(pending.user_id.clone()),
-            Param::Uuid(pending.workspace_id.clone()),
+            pending.user_id.into(),
+            pending.workspace_id.into(),
             Param::Str(pending.verifier.clone()),
             Param::Str(pending.redirect_uri.clone()),
             Param::Int64(now_ms),
@@ -85,21 +85,22 @@ pub fn take(db: &Db, state: &str, now_ms: i64) -> Result<Result<Pending, Refusal
     if !well_formed {
         return Ok(Err(Refusal::Unknown));
     }
-    let rows = db.query(
+    let taken = db.query_opt(
         "DELETE FROM oauth_states WHERE state_hash = $1
-         RETURNING user_id::text AS user_id, workspace_id::text AS workspace_id, verifier,
-                   redirect_uri, expires_at_ms",
+         RETURNING user_id, workspace_id, verifier, redirect_uri, expires_at_ms",
         &[Param::Str(state_hash(state))],
+        |row| {
+            Ok(Pending {
+                user_id: row.get("user_id")?,
+                workspace_id: row.get("workspace_id")?,
+                verifier: row.get("verifier")?,
+                redirect_uri: row.get("redirect_uri")?,
+                expires_at: row.get("expires_at_ms")?,
+            })
+        },
     )?;
-    let Some(row) = rows.first() else {
+    let Some(pending) = taken else {
         return Ok(Err(Refusal::Unknown));
-    };
-    let pending = Pending {
-        user_id: row.get("user_id")?,
-        workspace_id: row.get("workspace_id")?,
-        verifier: row.get("verifier")?,
-        redirect_uri: row.get("redirect_uri")?,
-        expires_at: row.get("expires_at_ms")?,
     };
     if now_ms >= pending.expires_at {
         return Ok(Err(Refusal::Expired));
@@ -117,10 +118,15 @@ impl Pending {
 mod tests {
     use super::*;
 
+    const U1: Uuid = Uuid::from_u128(1);
+    const U2: Uuid = Uuid::from_u128(2);
+    const W1: Uuid = Uuid::from_u128(11);
+    const W2: Uuid = Uuid::from_u128(12);
+
     fn pending() -> Pending {
         Pending {
-            user_id: "u1".into(),
-            workspace_id: "w1".into(),
+            user_id: U1,
+            workspace_id: W1,
             verifier: "v".into(),
             redirect_uri: "http://127.0.0.1/cb".into(),
             expires_at: 1_000 + TTL_MS,
@@ -130,10 +136,10 @@ mod tests {
     #[test]
     fn a_state_is_valid_only_for_its_user_and_workspace_until_it_expires() {
         let p = pending();
-        assert_eq!(check(&p, "u1", "w1", 1_000), Ok(()));
-        assert_eq!(check(&p, "u2", "w1", 1_000), Err(Refusal::WrongUser));
-        assert_eq!(check(&p, "u1", "w2", 1_000), Err(Refusal::WrongUser));
-        assert_eq!(check(&p, "u1", "w1", 1_000 + TTL_MS), Err(Refusal::Expired));
+        assert_eq!(check(&p, U1, W1, 1_000), Ok(()));
+        assert_eq!(check(&p, U2, W1, 1_000), Err(Refusal::WrongUser));
+        assert_eq!(check(&p, U1, W2, 1_000), Err(Refusal::WrongUser));
+        assert_eq!(check(&p, U1, W1, 1_000 + TTL_MS), Err(Refusal::Expired));
     }
 
     #[test]

@@ -12,11 +12,11 @@
 
 use crate::config::AccountsConfig;
 use crate::credentials::Credentials;
-use crate::store::{self, Account};
+use crate::store::{self, Account, AccountStatus, AuthKind};
 use chrono::{DateTime, Utc};
 use common::db::{Db, Param};
 use common::error::{AppError, Code};
-use common::x::{OAuthApp, XClient, XError};
+use common::x::{OAuthApp, TokenSet, XClient, XError};
 use identity::audit::{self, Entry, Meta};
 use serde_json::json;
 use uuid::Uuid;
@@ -99,6 +99,55 @@ enum Step {
     Failed { error: XError, reauth: bool },
 }
 
+/// What a refresh reads of the account, under the row lock.
+struct Locked {
+    sealed: String,
+    status: AccountStatus,
+    auth_kind: AuthKind,
+    expires_ms: Option<i64>,
+    refreshed_ms: Option<i64>,
+}
+
+/// Locks the account's row for the rest of the transaction. `None` when there is no such
+/// account, or with `skip_locked` when another transaction holds it.
+fn lock(db: &Db, ws: Uuid, id: Uuid, skip_locked: bool) -> Result<Option<Locked>, AppError> {
+    let lock = if skip_locked {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        "FOR UPDATE"
+    };
+    db.query_opt(
+        &format!(
+            "SELECT credentials, status, auth_kind,
+               (extract(epoch FROM token_expires_at) * 1000)::int8 AS expires_ms,
+               (extract(epoch FROM last_refreshed_at) * 1000)::int8 AS refreshed_ms
+             FROM x_accounts WHERE workspace_id = $1 AND id = $2 {lock}"
+        ),
+        &[ws.into(), id.into()],
+        |row| {
+            Ok(Locked {
+                sealed: row.get("credentials")?,
+                status: row.get("status")?,
+                auth_kind: row.get("auth_kind")?,
+                expires_ms: row.get("expires_ms")?,
+                refreshed_ms: row.get("refreshed_ms")?,
+            })
+        },
+    )
+}
+
+impl When {
+    /// Whether the token as locked still needs the refresh the caller asked for.
+    fn needed(self, expires_ms: Option<i64>, refreshed_ms: Option<i64>, now_ms: i64) -> bool {
+        match self {
+            When::ExpiresWithin(ms) => expires_ms.is_none_or(|e| e <= now_ms + ms),
+            When::Since(seen) => refreshed_ms == seen,
+        }
+    }
+}
+
+/// Decides under the lock, then refreshes at X and stores the new pair in the same
+/// transaction.
 async fn locked_refresh(
     db: &Db,
     cfg: &AccountsConfig,
@@ -108,44 +157,23 @@ async fn locked_refresh(
     skip_locked: bool,
     now_ms: i64,
 ) -> Result<Step, AppError> {
-    let lock = if skip_locked {
-        "FOR UPDATE SKIP LOCKED"
-    } else {
-        "FOR UPDATE"
-    };
-    let rows = db.query(
-        &format!(
-            "SELECT credentials, status, auth_kind,
-               (extract(epoch FROM token_expires_at) * 1000)::int8 AS expires_ms,
-               (extract(epoch FROM last_refreshed_at) * 1000)::int8 AS refreshed_ms
-             FROM x_accounts WHERE workspace_id = $1::uuid AND id = $2::uuid {lock}"
-        ),
-        &[Param::Uuid(ws.to_string()), Param::Uuid(id.to_string())],
-    )?;
-    let Some(row) = rows.first() else {
+    let Some(row) = lock(db, ws, id, skip_locked)? else {
         return if skip_locked {
             Ok(Step::Done(Outcome::Busy))
         } else {
             Err(AppError::not_found("Account"))
         };
     };
-    if row.get::<String>("auth_kind")? != "oauth2" {
+    if row.auth_kind != AuthKind::OAuth2 {
         return Ok(Step::Done(Outcome::NotApplicable));
     }
-    if row.get::<String>("status")? == "needs_reauth" {
+    if row.status == AccountStatus::NeedsReauth {
         return Err(reauth_error());
     }
-    let expires_ms: Option<i64> = row.get("expires_ms")?;
-    let refreshed_ms: Option<i64> = row.get("refreshed_ms")?;
-    let needed = match when {
-        When::ExpiresWithin(ms) => expires_ms.is_none_or(|e| e <= now_ms + ms),
-        When::Since(seen) => refreshed_ms == seen,
-    };
-    if !needed {
+    if !when.needed(row.expires_ms, row.refreshed_ms, now_ms) {
         return Ok(Step::Done(Outcome::NotNeeded));
     }
-    let sealed: String = row.get("credentials")?;
-    let (creds, _) = Credentials::open(&cfg.keys, &sealed, &ws.to_string(), &id.to_string())?;
+    let (creds, _) = Credentials::open(&cfg.keys, &row.sealed, &ws.to_string(), &id.to_string())?;
     let Credentials::OAuth2 {
         refresh_token: Some(refresh_token),
         ..
@@ -168,6 +196,22 @@ async fn locked_refresh(
             return Ok(Step::Failed { error, reauth });
         }
     };
+    // Strictly increasing, so `When::Since` always sees a refresh happened.
+    let refreshed_ms = now_ms.max(row.refreshed_ms.unwrap_or(0) + 1);
+    save(db, cfg, ws, id, &tokens, refresh_token, refreshed_ms)?;
+    Ok(Step::Done(Outcome::Refreshed))
+}
+
+/// Seals and stores a refreshed pair; `previous` is the refresh token that was spent.
+fn save(
+    db: &Db,
+    cfg: &AccountsConfig,
+    ws: Uuid,
+    id: Uuid,
+    tokens: &TokenSet,
+    previous: String,
+    refreshed_ms: i64,
+) -> Result<(), AppError> {
     let creds = Credentials::OAuth2 {
         access_token: tokens.access_token.expose().clone(),
         // X always rotates; should it ever not, the old refresh token stays valid.
@@ -176,7 +220,7 @@ async fn locked_refresh(
                 .refresh_token
                 .as_ref()
                 .map(|t| t.expose().clone())
-                .unwrap_or(refresh_token),
+                .unwrap_or(previous),
         ),
     };
     let sealed = creds.seal(&cfg.keys, &ws.to_string(), &id.to_string())?;
@@ -185,19 +229,18 @@ async fn locked_refresh(
            token_expires_at = timestamptz 'epoch' + $6::int8 * interval '1 millisecond',
            last_refreshed_at = timestamptz 'epoch' + $7::int8 * interval '1 millisecond',
            last_error = NULL, last_error_at = NULL
-         WHERE workspace_id = $1::uuid AND id = $2::uuid",
+         WHERE workspace_id = $1 AND id = $2",
         &[
-            Param::Uuid(ws.to_string()),
-            Param::Uuid(id.to_string()),
+            ws.into(),
+            id.into(),
             Param::Str(sealed),
             Param::Str(cfg.keys.current_key_id().to_string()),
             Param::Str(tokens.scopes.join(" ")),
             Param::Int64(tokens.expires_at.timestamp_millis()),
-            // Strictly increasing, so `When::Since` always sees a refresh happened.
-            Param::Int64(now_ms.max(refreshed_ms.unwrap_or(0) + 1)),
+            Param::Int64(refreshed_ms),
         ],
     )?;
-    Ok(Step::Done(Outcome::Refreshed))
+    Ok(())
 }
 
 fn reauth_error() -> AppError {
@@ -226,19 +269,14 @@ pub async fn refresh_expiring(
     within_ms: i64,
     limit: i64,
 ) -> Result<Summary, AppError> {
-    let rows = db.query(
-        "SELECT workspace_id::text AS ws, id::text AS id FROM x_accounts
+    let due: Vec<(Uuid, Uuid)> = db.query_all(
+        "SELECT workspace_id, id FROM x_accounts
          WHERE status = 'active' AND auth_kind = 'oauth2'
            AND token_expires_at < timestamptz 'epoch' + $1::int8 * interval '1 millisecond'
          ORDER BY token_expires_at LIMIT $2",
         &[Param::Int64(now_ms + within_ms), Param::Int64(limit)],
+        |r| Ok((r.get("workspace_id")?, r.get("id")?)),
     )?;
-    let mut due = Vec::with_capacity(rows.len());
-    for r in rows.iter() {
-        let ws = Uuid::parse_str(&r.get::<String>("ws")?).map_err(AppError::internal)?;
-        let id = Uuid::parse_str(&r.get::<String>("id")?).map_err(AppError::internal)?;
-        due.push((ws, id));
-    }
     let meta = Meta::default();
     let mut summary = Summary::default();
     for (ws, id) in due {
@@ -262,13 +300,13 @@ pub async fn client_for(
     account: &Account,
     now_ms: i64,
 ) -> Result<XClient, AppError> {
-    if account.status == "needs_reauth" {
+    if account.status == AccountStatus::NeedsReauth {
         return Err(reauth_error());
     }
     let expiring = account
         .token_expires_ms
         .is_some_and(|e| e <= now_ms + USE_MARGIN_MS);
-    if account.auth_kind == "oauth2" && expiring {
+    if account.auth_kind == AuthKind::OAuth2 && expiring {
         let when = When::ExpiresWithin(USE_MARGIN_MS);
         refresh(
             db,
@@ -298,4 +336,61 @@ pub fn open(db: &Db, cfg: &AccountsConfig, ws: Uuid, id: Uuid) -> Result<Credent
         store::reseal(db, ws, id, &sealed, &resealed, cfg.keys.current_key_id())?;
     }
     Ok(creds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_is_needed_only_while_the_token_is_as_the_caller_saw_it() {
+        let now = 1_000_000;
+        let cases = [
+            (
+                When::ExpiresWithin(60_000),
+                Some(now + 60_000),
+                None,
+                true,
+                "expires within",
+            ),
+            (
+                When::ExpiresWithin(60_000),
+                Some(now + 60_001),
+                None,
+                false,
+                "fresh enough",
+            ),
+            (
+                When::ExpiresWithin(60_000),
+                None,
+                None,
+                true,
+                "no known expiry",
+            ),
+            (
+                When::Since(Some(5)),
+                Some(now),
+                Some(5),
+                true,
+                "nobody refreshed since",
+            ),
+            (
+                When::Since(Some(5)),
+                Some(now),
+                Some(6),
+                false,
+                "someone refreshed since",
+            ),
+            (
+                When::Since(None),
+                Some(now),
+                None,
+                true,
+                "never refreshed, still not",
+            ),
+        ];
+        for (when, expires, refreshed, needed, why) in cases {
+            assert_eq!(when.needed(expires, refreshed, now), needed, "{why}");
+        }
+    }
 }

@@ -13,7 +13,9 @@ use common::http::{Ctx, Reply};
 use common::pagination;
 use identity::Caller;
 use identity::Env;
-use serde_json::json;
+use serde::Serialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
 
 /// The most rows one CSV export holds (continue with the `X-Next-Cursor` header).
 pub const CSV_MAX_ROWS: usize = 10_000;
@@ -41,13 +43,51 @@ fn range(env: &Env, ctx: &Ctx, caller: &Caller, default_days: i64) -> Result<Ran
     )
 }
 
-fn range_json(r: &Range) -> serde_json::Value {
-    json!({
-        "from": common::clock::rfc3339(r.from_ms),
-        "to": common::clock::rfc3339(r.to_ms),
-        "tz": r.tz,
-        "accountId": r.account,
-    })
+/// The range every report over one answers with, beside the report's own fields.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Ranged<'a, T> {
+    from: String,
+    to: String,
+    tz: &'a str,
+    account_id: Option<Uuid>,
+    #[serde(flatten)]
+    report: T,
+}
+
+/// A report's answer over `r`, as the JSON text the cache stores. It goes through a
+/// `serde_json::Value`, whose keys are sorted, so a stored answer keeps one byte form.
+fn ranged(r: &Range, report: impl Serialize) -> Result<String, AppError> {
+    let answer = Ranged {
+        from: common::clock::rfc3339(r.from_ms),
+        to: common::clock::rfc3339(r.to_ms),
+        tz: &r.tz,
+        account_id: r.account,
+        report,
+    };
+    Ok(to_data(answer)?.to_string())
+}
+
+fn to_data(data: impl Serialize) -> Result<Value, AppError> {
+    serde_json::to_value(data).map_err(AppError::internal)
+}
+
+/// A page of `tweets`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TweetsPage {
+    items: Vec<Value>,
+    next_cursor: Option<String>,
+    /// The `sort` parameter as given (`date` when absent).
+    sort: String,
+}
+
+/// A chart's buckets.
+#[derive(Serialize)]
+struct Buckets {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bucket: Option<String>,
+    items: Vec<Value>,
 }
 
 /// `GET /api/analytics/overview`.
@@ -88,15 +128,12 @@ pub fn tweets(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> 
     );
     let body = cache::answer(&env.db, &Key::range("tweets", &r, &extra), || {
         let (table, next) = lists::tweets(&env.db, &r, sort, after, limit)?;
-        let mut data = range_json(&r);
-        set(&mut data, "items", json!(table.items()));
-        set(&mut data, "nextCursor", json!(next));
-        set(
-            &mut data,
-            "sort",
-            json!(raw_sort.clone().unwrap_or_else(|| "date".into())),
-        );
-        Ok(data.to_string())
+        let page = TweetsPage {
+            items: table.items(),
+            next_cursor: next,
+            sort: raw_sort.clone().unwrap_or_else(|| "date".into()),
+        };
+        ranged(&r, page)
     })?;
     Ok(Reply::ok_json(body))
 }
@@ -133,10 +170,11 @@ pub fn engagement(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppErr
         .unwrap_or_else(|| "day".into());
     let body = cache::answer(&env.db, &Key::range("engagement", &r, &raw_bucket), || {
         let table = charts::engagement(&env.db, &r, bucket)?;
-        let mut data = range_json(&r);
-        set(&mut data, "bucket", json!(raw_bucket));
-        set(&mut data, "items", json!(table.items()));
-        Ok(data.to_string())
+        let buckets = Buckets {
+            bucket: Some(raw_bucket.clone()),
+            items: table.items(),
+        };
+        ranged(&r, buckets)
     })?;
     Ok(Reply::ok_json(body))
 }
@@ -149,9 +187,11 @@ pub fn audience(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError
     }
     let body = cache::answer(&env.db, &Key::range("audience", &r, ""), || {
         let table = charts::audience(&env.db, &r)?;
-        let mut data = range_json(&r);
-        set(&mut data, "items", json!(table.items()));
-        Ok(data.to_string())
+        let buckets = Buckets {
+            bucket: None,
+            items: table.items(),
+        };
+        ranged(&r, buckets)
     })?;
     Ok(Reply::ok_json(body))
 }
@@ -160,18 +200,11 @@ pub fn audience(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError
 pub fn best_times(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let r = range(env, ctx, caller, DEFAULT_BEST_TIMES_DAYS)?;
     if wants_csv(ctx) {
-        return Ok(csv(&charts::best_times(&env.db, &r)?.0, "best-times"));
+        return Ok(csv(&charts::best_times(&env.db, &r)?.table, "best-times"));
     }
     let body = cache::answer(&env.db, &Key::range("best-times", &r, ""), || {
-        let (table, measured) = charts::best_times(&env.db, &r)?;
-        let mut data = range_json(&r);
-        if let (Some(d), serde_json::Value::Object(grid)) = (
-            data.as_object_mut(),
-            charts::best_times_json(&table, measured, &r.tz),
-        ) {
-            d.extend(grid);
-        }
-        Ok(data.to_string())
+        let best = charts::best_times(&env.db, &r)?;
+        ranged(&r, best.grid())
     })?;
     Ok(Reply::ok_json(body))
 }
@@ -180,17 +213,21 @@ pub fn best_times(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppErr
 pub fn usage(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let ws = caller.acting_workspace()?;
     let budget = Settings::load().monthly_read_budget;
-    let (mut data, days) = report::usage(&env.db, ws, env.now_ms, budget)?;
+    let (usage, days) = report::usage(&env.db, ws, env.now_ms, budget)?;
     if wants_csv(ctx) {
         return Ok(csv(&days, "usage"));
     }
-    set(&mut data, "days", json!(days.items()));
-    Ok(Reply::ok(data))
+    let data = UsageAnswer {
+        usage,
+        days: days.items(),
+    };
+    Ok(Reply::ok(to_data(data)?))
 }
 
-/// Sets a field of an answer object (answers are always objects; anything else is left as is).
-fn set(data: &mut serde_json::Value, key: &str, value: serde_json::Value) {
-    if let Some(object) = data.as_object_mut() {
-        object.insert(key.to_string(), value);
-    }
+/// `usage`'s answer: the month's reads and the workspace's reads per day.
+#[derive(Serialize)]
+struct UsageAnswer {
+    #[serde(flatten)]
+    usage: report::Usage,
+    days: Vec<Value>,
 }

@@ -42,22 +42,19 @@ pub fn answer(
     key: &Key,
     compute: impl FnOnce() -> Result<String, AppError>,
 ) -> Result<String, AppError> {
-    let ws = Param::Uuid(key.workspace.to_string());
-    let rows = db.query(
+    let ws = Param::from(key.workspace);
+    let (version, stored): (i64, Option<String>) = db.query_one(
         "WITH v AS (SELECT coalesce((SELECT version FROM analytics_versions
                                      WHERE workspace_id = $1::uuid), 0) AS version)
          SELECT v.version, c.body FROM v
          LEFT JOIN analytics_report_cache c
            ON c.workspace_id = $1::uuid AND c.key = $2 AND c.version = v.version",
         &[ws.clone(), Param::Str(key.hash.clone())],
+        |row| Ok((row.get("version")?, row.get("body")?)),
     )?;
-    let row = rows
-        .first()
-        .ok_or_else(|| AppError::internal("report cache: no row"))?;
-    if let Some(body) = row.get::<Option<String>>("body")? {
+    if let Some(body) = stored {
         return Ok(body);
     }
-    let version: i64 = row.get("version")?;
     let body = compute()?;
     db.execute(
         "INSERT INTO analytics_report_cache (workspace_id, key, version, body)

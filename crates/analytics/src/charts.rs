@@ -6,11 +6,12 @@
 
 use crate::params::{Params, Range};
 use crate::sql::{local_iso, rate, rollup_sums, ROLLUP_METRICS};
-use crate::table::{Column, Kind, Table};
+use crate::table::{round6, Column, Kind, Table};
 use common::db::{Db, Param};
 use common::error::AppError;
 use common::pagination::invalid;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
@@ -143,11 +144,30 @@ pub const BEST_TIME_COLUMNS: &[Column] = &[
     ("lift", "medianLift", Kind::Float),
 ];
 
+/// One cell of the grid with posts: ISO day of week (1 = Monday) and hour of the local
+/// publication time, how many posts, and their median lift (rounded as the table rounds it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cell {
+    pub day_of_week: i64,
+    pub hour: i64,
+    pub n: i64,
+    pub lift: Option<f64>,
+}
+
+/// `best-times` as the query answers it: the cells as a table (the CSV and the JSON `cells`),
+/// the same cells typed for the grid, and how many posts were measured.
+pub struct BestTimes {
+    pub table: Table,
+    pub cells: Vec<Cell>,
+    pub measured: i64,
+    pub tz: String,
+}
+
 /// The cells with posts: ISO day of week (1 = Monday) and hour of the local publication time,
 /// the median lift (a post's engagement rate at [`FIXED_AGE_HOURS`] ÷ its account's median
 /// rate at that age) and `n`; and how many posts were measured. The rate at that age is kept
 /// on the post when its first capture past that age is stored (`fixed_age_rate`).
-pub fn best_times(db: &Db, r: &Range) -> Result<(Table, i64), AppError> {
+pub fn best_times(db: &Db, r: &Range) -> Result<BestTimes, AppError> {
     let mut p = Params::default();
     let ws = r.workspace_param(&mut p);
     let (f, t) = (p.at(r.from_ms), p.at(r.to_ms));
@@ -175,56 +195,162 @@ pub fn best_times(db: &Db, r: &Range) -> Result<(Table, i64), AppError> {
         Some(r) => r.get("measured")?,
         None => 0,
     };
-    Ok((Table::from_rows(BEST_TIME_COLUMNS, &rows)?, measured))
+    let mut cells = Vec::with_capacity(rows.len());
+    for row in rows.iter() {
+        cells.push(Cell {
+            day_of_week: row.get("dow")?,
+            hour: row.get("hr")?,
+            n: row.get("n")?,
+            lift: row
+                .get::<Option<f64>>("lift")?
+                .map(round6)
+                .filter(|l| l.is_finite()),
+        });
+    }
+    Ok(BestTimes {
+        table: Table::from_rows(BEST_TIME_COLUMNS, &rows)?,
+        cells,
+        measured,
+        tz: r.tz.clone(),
+    })
 }
 
-/// The grid answer: 7×24 lifts and counts (Monday first, hour 0 first), the cells, and the
-/// three best cells when enough posts were measured, else how many more are needed.
-pub fn best_times_json(table: &Table, measured: i64, tz: &str) -> Value {
-    let mut lift = vec![vec![Value::Null; 24]; 7];
-    let mut n = vec![vec![0i64; 24]; 7];
-    let mut cells: Vec<(usize, usize, i64, f64)> = Vec::new();
-    for row in &table.rows {
-        let cell = |i: usize| row.get(i).cloned().unwrap_or(Value::Null);
-        let (Some(d), Some(h)) = (cell(0).as_i64(), cell(1).as_i64()) else {
-            continue;
-        };
-        let (d, h) = ((d - 1).clamp(0, 6) as usize, h.clamp(0, 23) as usize);
-        let count = cell(2).as_i64().unwrap_or(0);
-        if let Some(slot) = n.get_mut(d).and_then(|day| day.get_mut(h)) {
-            *slot = count;
+/// The grid answer.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Grid {
+    pub tz: String,
+    pub fixed_age_hours: i64,
+    pub posts_measured: i64,
+    pub minimum_posts: i64,
+    pub more_posts_needed: i64,
+    /// 7×24 median lifts, Monday first, hour 0 first; `null` where no post was measured.
+    pub lift: Vec<Vec<Option<f64>>>,
+    /// 7×24 post counts.
+    pub n: Vec<Vec<i64>>,
+    pub cells: Vec<Value>,
+    /// The three best cells when enough posts were measured, else none.
+    pub recommendations: Vec<Recommendation>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recommendation {
+    pub day_of_week: i64,
+    pub hour: i64,
+    pub n: i64,
+    pub median_lift: f64,
+}
+
+impl BestTimes {
+    /// The grid answer: 7×24 lifts and counts, the cells, and the three best cells when enough
+    /// posts were measured, else how many more are needed.
+    pub fn grid(&self) -> Grid {
+        let mut lift = vec![vec![None; 24]; 7];
+        let mut n = vec![vec![0i64; 24]; 7];
+        for c in &self.cells {
+            let (d, h) = (
+                (c.day_of_week - 1).clamp(0, 6) as usize,
+                c.hour.clamp(0, 23) as usize,
+            );
+            if let Some(slot) = n.get_mut(d).and_then(|day| day.get_mut(h)) {
+                *slot = c.n;
+            }
+            if let Some(slot) = lift.get_mut(d).and_then(|day| day.get_mut(h)) {
+                *slot = c.lift;
+            }
         }
-        if let Some(slot) = lift.get_mut(d).and_then(|day| day.get_mut(h)) {
-            *slot = cell(3);
-        }
-        if let Some(l) = cell(3).as_f64() {
-            cells.push((d, h, count, l));
+        Grid {
+            tz: self.tz.clone(),
+            fixed_age_hours: FIXED_AGE_HOURS,
+            posts_measured: self.measured,
+            minimum_posts: MIN_POSTS,
+            more_posts_needed: (MIN_POSTS - self.measured).max(0),
+            lift,
+            n,
+            cells: self.table.items(),
+            recommendations: recommend(&self.cells, self.measured),
         }
     }
-    let recommendations = if measured >= MIN_POSTS {
-        // Cells backed by more than one post first; then by lift.
-        cells.sort_by(|a, b| {
-            (b.2 > 1)
-                .cmp(&(a.2 > 1))
-                .then(b.3.partial_cmp(&a.3).unwrap_or(std::cmp::Ordering::Equal))
-        });
-        cells
+}
+
+/// The three best measured cells: those backed by more than one post first, then by lift.
+fn recommend(cells: &[Cell], measured: i64) -> Vec<Recommendation> {
+    if measured < MIN_POSTS {
+        return Vec::new();
+    }
+    let mut ranked: Vec<Recommendation> = cells
+        .iter()
+        .filter_map(|c| {
+            Some(Recommendation {
+                day_of_week: (c.day_of_week - 1).clamp(0, 6) + 1,
+                hour: c.hour.clamp(0, 23),
+                n: c.n,
+                median_lift: c.lift?,
+            })
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        (b.n > 1).cmp(&(a.n > 1)).then(
+            b.median_lift
+                .partial_cmp(&a.median_lift)
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
+    });
+    ranked.truncate(3);
+    ranked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(day_of_week: i64, hour: i64, n: i64, lift: Option<f64>) -> Cell {
+        Cell {
+            day_of_week,
+            hour,
+            n,
+            lift,
+        }
+    }
+
+    #[test]
+    fn recommendations_prefer_cells_with_several_posts_then_the_highest_lift() {
+        let cells = [
+            cell(1, 9, 1, Some(9.0)),
+            cell(2, 10, 2, Some(1.5)),
+            cell(3, 11, 3, Some(2.5)),
+            cell(4, 12, 2, None),
+            cell(5, 13, 4, Some(0.5)),
+        ];
+        let best: Vec<(i64, i64)> = recommend(&cells, MIN_POSTS)
             .iter()
-            .take(3)
-            .map(|(d, h, c, l)| json!({"dayOfWeek": d + 1, "hour": h, "n": c, "medianLift": l}))
-            .collect::<Vec<_>>()
-    } else {
-        Vec::new()
-    };
-    json!({
-        "tz": tz,
-        "fixedAgeHours": FIXED_AGE_HOURS,
-        "postsMeasured": measured,
-        "minimumPosts": MIN_POSTS,
-        "morePostsNeeded": (MIN_POSTS - measured).max(0),
-        "lift": lift,
-        "n": n,
-        "cells": table.items(),
-        "recommendations": recommendations,
-    })
+            .map(|r| (r.day_of_week, r.hour))
+            .collect();
+        assert_eq!(best, [(3, 11), (2, 10), (5, 13)]);
+        assert!(recommend(&cells, MIN_POSTS - 1).is_empty(), "too few posts");
+    }
+
+    #[test]
+    fn the_grid_places_each_cell_by_day_and_hour_and_leaves_the_others_empty() {
+        let best = BestTimes {
+            table: Table {
+                columns: BEST_TIME_COLUMNS,
+                rows: Vec::new(),
+            },
+            cells: vec![cell(1, 0, 2, Some(1.25)), cell(7, 23, 1, None)],
+            measured: 3,
+            tz: "UTC".into(),
+        };
+        let grid = best.grid();
+        assert_eq!(grid.lift[0][0], Some(1.25));
+        assert_eq!(grid.n[0][0], 2);
+        assert_eq!(grid.n[6][23], 1);
+        assert_eq!(grid.lift[6][23], None);
+        assert_eq!(grid.lift[3][12], None);
+        assert_eq!(grid.more_posts_needed, MIN_POSTS - 3);
+        let json = serde_json::to_value(&grid).unwrap();
+        assert_eq!(json["lift"][0][1], Value::Null);
+        assert_eq!(json["postsMeasured"], 3);
+    }
 }

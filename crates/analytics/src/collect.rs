@@ -7,7 +7,7 @@
 use crate::cadence::{self, DAY};
 use crate::store::{self, AccountCounters, Captured, DueAccount, DuePost, TimelinePost};
 use crate::xread;
-use accounts::{self, AccountsConfig};
+use accounts::{self, AccountStatus, AccountsConfig};
 use common::db::Db;
 use common::error::{AppError, Code};
 use common::log::{emit, Level};
@@ -194,7 +194,7 @@ impl Collector<'_> {
         }
         let now = self.now();
         let client = match accounts::store::get(self.db, ws, account) {
-            Ok(a) if a.status == "active" => {
+            Ok(a) if a.status == AccountStatus::Active => {
                 match accounts::refresh::client_for(self.db, self.cfg, &Meta::default(), &a, now)
                     .await
                 {

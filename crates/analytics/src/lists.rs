@@ -104,8 +104,8 @@ impl Cursor {
 
 pub const TWEET_COLUMNS: &[Column] = &[
     ("x_post_id", "id", Kind::Text),
-    ("post_id", "postId", Kind::Text),
-    ("account_id", "accountId", Kind::Text),
+    ("post_id", "postId", Kind::Uuid),
+    ("account_id", "accountId", Kind::Uuid),
     ("imported", "imported", Kind::Bool),
     ("content", "text", Kind::Text),
     ("published_at", "publishedAt", Kind::Text),
@@ -152,7 +152,7 @@ pub fn tweets(
     // Every collected post has its `post_latest` row (NULL counters before the first
     // capture): the list walks that table's index for the sort and stops after one page.
     let sql = format!(
-        "SELECT ap.x_post_id, ap.post_id::text AS post_id, ap.account_id::text AS account_id,
+        "SELECT ap.x_post_id, ap.post_id, ap.account_id,
            ap.imported, ap.content, xmp_iso(ap.published_at) AS published_at,
            {local} AS published_local,
            l.impressions, l.likes, l.reposts, l.quotes, l.replies, l.bookmarks, l.url_clicks,
@@ -204,22 +204,21 @@ pub const SERIES_COLUMNS: &[Column] = &[
 /// returning them after 30 days.
 pub fn series(db: &Db, workspace: Uuid, id: &str, tz: &str) -> Result<Table, AppError> {
     let mut p = Params::default();
-    let ws = format!("{}::uuid", p.add(Param::Uuid(workspace.to_string())));
+    let ws = format!("{}::uuid", p.add(workspace.into()));
     let which = if let Ok(u) = Uuid::parse_str(id) {
-        format!("ap.post_id = {}::uuid", p.add(Param::Uuid(u.to_string())))
+        format!("ap.post_id = {}::uuid", p.add(u.into()))
     } else if !id.is_empty() && id.len() <= 19 && id.bytes().all(|b| b.is_ascii_digit()) {
         format!("ap.x_post_id = {}", p.add(Param::Str(id.to_string())))
     } else {
         return Err(AppError::not_found("Post"));
     };
     let tz = format!("{}::text", p.add(Param::Str(tz.to_string())));
-    let exists = db.query(
+    db.query_opt(
         &format!("SELECT ap.id FROM analytics_posts ap WHERE ap.workspace_id = {ws} AND {which}"),
         p.0.get(..2).unwrap_or(&p.0),
-    )?;
-    if exists.is_empty() {
-        return Err(AppError::not_found("Post"));
-    }
+        |_| Ok(()),
+    )?
+    .ok_or_else(|| AppError::not_found("Post"))?;
     let sql = format!(
         "SELECT xmp_iso(c.captured_at) AS captured_at, {local} AS captured_local,
            (extract(epoch FROM c.captured_at - c.published_at) / 60)::int8 AS age_minutes,

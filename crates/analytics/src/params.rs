@@ -87,26 +87,23 @@ impl Range {
         }
         let from = bound("from", q("from"))?;
         let to = bound("to", q("to"))?;
-        let rows = db.query(
+        let (account_tz, tz_ok): (Option<String>, bool) = db.query_one(
             "SELECT (SELECT timezone FROM x_accounts
                      WHERE workspace_id = $1::uuid AND id = $2::uuid) AS account_tz,
                     CASE WHEN $3::text IS NULL THEN true
                          ELSE EXISTS (SELECT 1 FROM time_zone_names WHERE name = $3::text)
                     END AS tz_ok",
             &[
-                Param::Uuid(workspace.to_string()),
-                account.map_or(Param::DbNull, |a| Param::Uuid(a.to_string())),
+                workspace.into(),
+                account.map_or(Param::DbNull, Param::from),
                 tz_param.clone().map_or(Param::DbNull, Param::Str),
             ],
+            |r| Ok((r.get("account_tz")?, r.get("tz_ok")?)),
         )?;
-        let r = rows
-            .first()
-            .ok_or_else(|| AppError::internal("range: no row"))?;
-        let account_tz: Option<String> = r.get("account_tz")?;
         if account.is_some() && account_tz.is_none() {
             return Err(AppError::not_found("Account"));
         }
-        if !r.get::<bool>("tz_ok")? {
+        if !tz_ok {
             return Err(invalid("tz", "tz is not a known IANA time zone"));
         }
         let tz = tz_param
@@ -135,10 +132,7 @@ impl Range {
     /// only then, so that every condition stays an index condition).
     pub fn account_filter(&self, p: &mut Params, column: &str) -> String {
         match self.account {
-            Some(a) => format!(
-                " AND {column} = {}::uuid",
-                p.add(Param::Uuid(a.to_string()))
-            ),
+            Some(a) => format!(" AND {column} = {}::uuid", p.add(a.into())),
             None => String::new(),
         }
     }
@@ -149,14 +143,14 @@ impl Range {
         match self.account {
             Some(a) => format!(
                 "account_hourly h WHERE h.workspace_id = {ws} AND h.account_id = {}::uuid",
-                p.add(Param::Uuid(a.to_string()))
+                p.add(a.into())
             ),
             None => format!("workspace_hourly h WHERE h.workspace_id = {ws}"),
         }
     }
 
     pub fn workspace_param(&self, p: &mut Params) -> String {
-        format!("{}::uuid", p.add(Param::Uuid(self.workspace.to_string())))
+        format!("{}::uuid", p.add(self.workspace.into()))
     }
 }
 
@@ -181,19 +175,17 @@ fn resolve(
         to_ms = Some(ms);
     }
     if matches!(from, Some(Bound::Date(_))) || matches!(to, Some(Bound::Date(_))) {
-        let rows = db.query(
+        let (f, t): (Option<i64>, Option<i64>) = db.query_one(
             &format!(
                 "SELECT {} AS f, {} AS t",
                 ms_of("($1::text::date)::timestamp AT TIME ZONE $3::text"),
                 ms_of("($2::text::date + 1)::timestamp AT TIME ZONE $3::text")
             ),
             &[date(&from), date(&to), Param::Str(tz.to_string())],
+            |r| Ok((r.get("f")?, r.get("t")?)),
         )?;
-        let r = rows
-            .first()
-            .ok_or_else(|| AppError::internal("resolve: no row"))?;
-        from_ms = from_ms.or(r.get::<Option<i64>>("f")?);
-        to_ms = to_ms.or(r.get::<Option<i64>>("t")?);
+        from_ms = from_ms.or(f);
+        to_ms = to_ms.or(t);
     }
     let to_ms = to_ms.unwrap_or(now_ms);
     let from_ms = from_ms.unwrap_or(to_ms - default_days * DAY_MS);

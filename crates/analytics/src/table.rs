@@ -11,6 +11,8 @@ pub enum Kind {
     Int,
     Float,
     Text,
+    /// Written as the hyphenated lowercase text PostgreSQL writes.
+    Uuid,
     Bool,
 }
 
@@ -38,6 +40,9 @@ impl Table {
                     Kind::Text => r
                         .get::<Option<String>>(sql)?
                         .map_or(Value::Null, Value::from),
+                    Kind::Uuid => r
+                        .get::<Option<uuid::Uuid>>(sql)?
+                        .map_or(Value::Null, |u| Value::from(u.to_string())),
                     Kind::Bool => r.get::<Option<bool>>(sql)?.map_or(Value::Null, Value::from),
                 };
                 values.push(v);
@@ -75,7 +80,7 @@ impl Table {
 }
 
 /// Rates are ratios: six decimals are plenty and keep the answers stable.
-fn round6(f: f64) -> f64 {
+pub fn round6(f: f64) -> f64 {
     (f * 1e6).round() / 1e6
 }
 

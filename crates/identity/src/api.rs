@@ -10,9 +10,15 @@ use crate::users::{self, Email, Name};
 use crate::workspaces;
 use common::error::AppError;
 use common::http::{Ctx, Reply};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
+
+/// An answer's `data` from its typed form (serialising our own types cannot fail in practice;
+/// should it, that is our bug, so a 500).
+fn to_data(data: impl Serialize) -> Result<Value, AppError> {
+    serde_json::to_value(data).map_err(AppError::internal)
+}
 
 fn workspace_of(caller: &Caller) -> Result<(Uuid, Role), AppError> {
     Ok((caller.acting_workspace()?, caller.role()))
@@ -66,8 +72,12 @@ pub fn logout(r: &Request) -> Result<Reply, AppError> {
     Ok(Reply::ok(data))
 }
 
+/// `GET /api/auth/profile`.
 pub fn profile(r: &Request) -> Result<Reply, AppError> {
-    Ok(Reply::ok(users::profile(&r.env.db, &r.caller.get()?.user)?))
+    Ok(Reply::ok(to_data(users::profile(
+        &r.env.db,
+        &r.caller.get()?.user,
+    )?)?))
 }
 
 pub async fn change_password(r: &mut Request) -> Result<Reply, AppError> {
@@ -115,7 +125,7 @@ pub async fn update_profile(r: &mut Request) -> Result<Reply, AppError> {
             .target("user", user.id)
             .details(json!({ "changed": changed })),
     )?;
-    Ok(Reply::ok(users::profile(&env.db, &user)?))
+    Ok(Reply::ok(to_data(users::profile(&env.db, &user)?)?))
 }
 
 #[derive(Deserialize)]
@@ -128,28 +138,27 @@ pub async fn create_workspace(r: &mut Request) -> Result<Reply, AppError> {
     let (env, caller) = (&r.env, r.caller.get()?);
     let name = Name::parse(&body.name, "name")?;
     let ws = workspaces::create(&env.db, name.as_str(), caller.user.id)?;
-    let id = common::json::field(&ws, "id")
-        .as_str()
-        .and_then(|s| Uuid::parse_str(s).ok());
     audit::record(
         &env.db,
         &env.meta,
         Entry::new("workspace.created")
             .actor(caller.user.id)
-            .workspace(id)
-            .target(
-                "workspace",
-                common::json::field(&ws, "id").as_str().unwrap_or_default(),
-            )
+            .workspace(Some(ws.id))
+            .target("workspace", ws.id)
             .details(json!({ "name": name.as_str() })),
     )?;
-    Ok(Reply::created(ws))
+    Ok(Reply::created(to_data(ws)?))
 }
 
+/// `GET /api/workspaces/:id`.
 pub fn workspace(r: &Request) -> Result<Reply, AppError> {
     let caller = r.caller.get()?;
     let (ws, _) = workspace_of(caller)?;
-    Ok(Reply::ok(workspaces::get(&r.env.db, ws, caller.user.id)?))
+    Ok(Reply::ok(to_data(workspaces::get(
+        &r.env.db,
+        ws,
+        caller.user.id,
+    )?)?))
 }
 
 pub async fn rename_workspace(r: &mut Request) -> Result<Reply, AppError> {
@@ -167,7 +176,11 @@ pub async fn rename_workspace(r: &mut Request) -> Result<Reply, AppError> {
             .target("workspace", ws)
             .details(json!({ "name": name.as_str() })),
     )?;
-    Ok(Reply::ok(workspaces::get(&env.db, ws, caller.user.id)?))
+    Ok(Reply::ok(to_data(workspaces::get(
+        &env.db,
+        ws,
+        caller.user.id,
+    )?)?))
 }
 
 pub fn delete_workspace(r: &Request) -> Result<Reply, AppError> {
@@ -191,10 +204,13 @@ pub struct AddMemberBody {
     role: String,
 }
 
+/// `GET /api/workspaces/:id/members`: every member, in the envelope of a cursor list.
 pub fn members(r: &Request) -> Result<Reply, AppError> {
     let (ws, _) = workspace_of(r.caller.get()?)?;
     let items = workspaces::members(&r.env.db, ws)?;
-    Ok(Reply::ok(json!({ "items": items, "nextCursor": null })))
+    Ok(Reply::ok(
+        json!({ "items": to_data(items)?, "nextCursor": null }),
+    ))
 }
 
 pub async fn add_member(r: &mut Request) -> Result<Reply, AppError> {
@@ -276,10 +292,14 @@ pub fn list_audit(r: &Request) -> Result<Reply, AppError> {
     let (ws, _) = workspace_of(r.caller.get()?)?;
     let filter = audit::Filter::from_query(|n| ctx.query_param(n))?;
     let (items, next) = audit::list(&env.db, ws, &filter)?;
-    Ok(Reply::ok(json!({ "items": items, "nextCursor": next })))
+    Ok(Reply::ok(
+        json!({ "items": to_data(items)?, "nextCursor": next }),
+    ))
 }
 
 pub fn list_workspaces(r: &Request) -> Result<Reply, AppError> {
-    let items: Vec<Value> = workspaces::list_for_user(&r.env.db, r.caller.get()?.user.id)?;
-    Ok(Reply::ok(json!({ "items": items, "nextCursor": null })))
+    let items = workspaces::list_for_user(&r.env.db, r.caller.get()?.user.id)?;
+    Ok(Reply::ok(
+        json!({ "items": to_data(items)?, "nextCursor": null }),
+    ))
 }

@@ -5,8 +5,9 @@
 //! Listing is newest first with a cursor on the `bigserial` id: rows inserted while a client
 //! pages only ever get larger ids, so pages neither repeat nor skip rows.
 
-use common::db::{Db, Param};
+use common::db::{Db, Param, Row};
 use common::error::AppError;
+use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -92,8 +93,7 @@ fn opt_str(v: Option<String>) -> Param {
 }
 
 fn opt_uuid(v: Option<Uuid>) -> Param {
-    v.map(|u| Param::Uuid(u.to_string()))
-        .unwrap_or(Param::DbNull)
+    v.map(Param::from).unwrap_or(Param::DbNull)
 }
 
 pub fn record(db: &Db, meta: &Meta, entry: Entry<'_>) -> Result<(), AppError> {
@@ -188,19 +188,61 @@ fn decode_cursor(s: &str) -> Option<i64> {
         .filter(|n| *n > 0)
 }
 
+/// One row of the log as `GET /api/audit` answers it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Logged {
+    /// The `bigserial` id, as text: JSON numbers lose precision past 2^53 in most clients.
+    #[serde(serialize_with = "as_text")]
+    pub id: i64,
+    /// RFC 3339, as every instant of the API.
+    pub created_at: String,
+    pub actor_id: Option<Uuid>,
+    pub workspace_id: Option<Uuid>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub correlation_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+    pub details: Value,
+}
+
+fn as_text<S: Serializer>(id: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
+}
+
+impl Logged {
+    fn from_row(row: &Row<'_>) -> Result<Logged, AppError> {
+        Ok(Logged {
+            id: row.get("id")?,
+            created_at: row.get("at")?,
+            actor_id: row.get("actor_id")?,
+            workspace_id: row.get("workspace_id")?,
+            action: row.get("action")?,
+            target_type: row.get("target_type")?,
+            target_id: row.get("target_id")?,
+            correlation_id: row.get("correlation_id")?,
+            client_addr: row.get("client_addr")?,
+            user_agent: row.get("user_agent")?,
+            details: serde_json::from_str(&row.get::<String>("details")?).unwrap_or(Value::Null),
+        })
+    }
+}
+
 /// One page of a workspace's log, newest first, and the cursor of the next page.
 pub fn list(
     db: &Db,
     workspace: Uuid,
     f: &Filter,
-) -> Result<(Vec<Value>, Option<String>), AppError> {
+) -> Result<(Vec<Logged>, Option<String>), AppError> {
     let opt_i64 = |v: Option<i64>| v.map(Param::Int64).unwrap_or(Param::DbNull);
-    let rows = db.query(
-        "SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at,
-                actor_id::text AS actor, workspace_id::text AS ws, action, target_type, target_id,
-                correlation_id, client_addr, user_agent, details::text AS details
+    // One row past the page says whether there is a next one.
+    let mut items = db.query_all(
+        "SELECT id, xmp_iso(created_at) AS at, actor_id, workspace_id, action, target_type,
+                target_id, correlation_id, client_addr, user_agent, details::text AS details
          FROM audit_log
-         WHERE workspace_id = $1::uuid
+         WHERE workspace_id = $1
            AND ($2::uuid IS NULL OR actor_id = $2::uuid)
            AND ($3::text IS NULL OR action = $3)
            AND ($4::text IS NULL OR target_id = $4)
@@ -210,7 +252,7 @@ pub fn list(
          ORDER BY id DESC
          LIMIT $8",
         &[
-            Param::Uuid(workspace.to_string()),
+            workspace.into(),
             opt_uuid(f.actor),
             opt_str(f.action.clone()),
             opt_str(f.target.clone()),
@@ -219,32 +261,11 @@ pub fn list(
             opt_i64(f.before_id),
             Param::Int64(f.limit as i64 + 1),
         ],
+        Logged::from_row,
     )?;
-    let mut items = Vec::new();
-    let mut last_id = None;
-    for row in rows.iter().take(f.limit as usize) {
-        let id: i64 = row.get("id")?;
-        last_id = Some(id);
-        let details: String = row.get("details")?;
-        items.push(json!({
-            "id": id.to_string(),
-            "createdAt": row.get::<String>("at")?,
-            "actorId": row.get::<Option<String>>("actor")?,
-            "workspaceId": row.get::<Option<String>>("ws")?,
-            "action": row.get::<String>("action")?,
-            "targetType": row.get::<Option<String>>("target_type")?,
-            "targetId": row.get::<Option<String>>("target_id")?,
-            "correlationId": row.get::<Option<String>>("correlation_id")?,
-            "clientAddr": row.get::<Option<String>>("client_addr")?,
-            "userAgent": row.get::<Option<String>>("user_agent")?,
-            "details": serde_json::from_str::<Value>(&details).unwrap_or(Value::Null),
-        }));
-    }
-    let next = if rows.len() > f.limit as usize {
-        last_id.map(encode_cursor)
-    } else {
-        None
-    };
+    let more = items.len() > f.limit as usize;
+    items.truncate(f.limit as usize);
+    let next = items.last().filter(|_| more).map(|l| encode_cursor(l.id));
     Ok((items, next))
 }
 

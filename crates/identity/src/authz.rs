@@ -5,9 +5,11 @@
 //! Every component asks [`access`] with the route pattern its router matched; a route missing
 //! from the table is refused (deny by default), and a unit test keeps the table complete.
 
+use common::db::Param;
 use common::error::AppError;
 use common::http::Method;
 use serde::Serialize;
+use spin_sdk::pg4::{self, DbValue, Decode};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -48,6 +50,25 @@ impl Role {
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A membership's role column. A stored name outside the type is a bug in our SQL, so it fails
+/// like any column that does not decode (an internal error), unlike [`Role::parse`]'s 422 for
+/// a client's input.
+impl Decode for Role {
+    fn decode(value: &DbValue) -> Result<Self, pg4::Error> {
+        let text = String::decode(value)?;
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or_else(|| pg4::Error::Decode(format!("unknown role {text:?}")))
+    }
+}
+
+impl From<Role> for Param {
+    fn from(role: Role) -> Param {
+        Param::Str(role.as_str().into())
     }
 }
 
@@ -266,6 +287,16 @@ pub fn check(access: Access, role: Role, is_self: bool) -> Result<(), AppError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_roles_decode_by_name_and_others_do_not() {
+        for role in Role::ALL {
+            let stored = DbValue::Str(role.as_str().into());
+            assert_eq!(Role::decode(&stored).ok(), Some(role), "{role}");
+        }
+        assert!(Role::decode(&DbValue::Str("Owner".into())).is_err());
+        assert!(Role::decode(&DbValue::DbNull).is_err());
+    }
 
     #[test]
     fn roles_are_ordered_owner_admin_editor_viewer() {

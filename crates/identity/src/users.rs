@@ -2,11 +2,12 @@
 //! and the profile.
 
 use crate::auth::password::{self, Password};
-use crate::auth::tokens::parse_uuid;
 use crate::authz::Role;
-use common::db::{Db, Param, FRESH_COLUMN};
+use crate::workspaces::Workspace;
+use common::db::{Db, Param, Row, FRESH_COLUMN};
 use common::error::{AppError, Code};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
 use uuid::Uuid;
 
 /// A syntactically plausible email, trimmed and lowercased.
@@ -74,25 +75,35 @@ pub struct User {
     pub default_workspace: Option<Uuid>,
 }
 
+/// The `user` object of the token responses.
+#[derive(Debug, Serialize)]
+pub struct Summary<'a> {
+    pub id: Uuid,
+    pub email: &'a str,
+    pub name: &'a str,
+}
+
 impl User {
-    /// The `user` object of the token responses.
-    pub fn summary(&self) -> Value {
-        json!({ "id": self.id, "email": self.email, "name": self.name })
+    pub fn summary(&self) -> Summary<'_> {
+        Summary {
+            id: self.id,
+            email: &self.email,
+            name: &self.name,
+        }
     }
 }
 
-const USER_COLUMNS: &str = "id::text AS id, email, name, timezone,
-    default_workspace_id::text AS default_workspace, password_hash";
+const USER_COLUMNS: &str = "id, email, name, timezone,
+    default_workspace_id AS default_workspace, password_hash";
 
-fn user_from(row: &common::db::Row<'_>) -> Result<(User, String), AppError> {
-    let dw: Option<String> = row.get("default_workspace")?;
+fn user_from(row: &Row<'_>) -> Result<(User, String), AppError> {
     Ok((
         User {
-            id: parse_uuid(&row.get::<String>("id")?)?,
+            id: row.get("id")?,
             email: row.get("email")?,
             name: row.get("name")?,
             timezone: row.get("timezone")?,
-            default_workspace: dw.as_deref().map(parse_uuid).transpose()?,
+            default_workspace: row.get("default_workspace")?,
         },
         row.get("password_hash")?,
     ))
@@ -105,10 +116,10 @@ pub fn register(db: &Db, email: &Email, name: &Name, pw: &Password) -> Result<Us
     let ws = Uuid::now_v7();
     db.transaction(|db| {
         let inserted = db.execute(
-            "INSERT INTO users (id, email, name, password_hash) VALUES ($1::uuid, $2, $3, $4)
+            "INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
             &[
-                Param::Uuid(id.to_string()),
+                id.into(),
                 Param::Str(email.as_str().into()),
                 Param::Str(name.as_str().into()),
                 Param::Str(hash.clone()),
@@ -122,8 +133,8 @@ pub fn register(db: &Db, email: &Email, name: &Name, pw: &Password) -> Result<Us
         }
         crate::workspaces::insert(db, ws, &format!("{}'s workspace", name.as_str()), id)?;
         db.execute(
-            "UPDATE users SET default_workspace_id = $2::uuid WHERE id = $1::uuid",
-            &[Param::Uuid(id.to_string()), Param::Uuid(ws.to_string())],
+            "UPDATE users SET default_workspace_id = $2 WHERE id = $1",
+            &[id.into(), ws.into()],
         )?;
         Ok(())
     })?;
@@ -138,19 +149,19 @@ pub fn register(db: &Db, email: &Email, name: &Name, pw: &Password) -> Result<Us
 
 /// The user and their password hash, by email.
 pub fn find_by_email(db: &Db, email: &Email) -> Result<Option<(User, String)>, AppError> {
-    let rows = db.query(
+    db.query_opt(
         &format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = $1"),
         &[Param::Str(email.as_str().into())],
-    )?;
-    rows.first().map(|r| user_from(&r)).transpose()
+        user_from,
+    )
 }
 
 pub fn find(db: &Db, id: Uuid) -> Result<Option<(User, String)>, AppError> {
-    let rows = db.query(
-        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1::uuid"),
-        &[Param::Uuid(id.to_string())],
-    )?;
-    rows.first().map(|r| user_from(&r)).transpose()
+    db.query_opt(
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"),
+        &[id.into()],
+        user_from,
+    )
 }
 
 /// Where a request acts, for [`authenticate`].
@@ -185,7 +196,7 @@ pub fn authenticate(
 ) -> Result<Option<Authenticated>, AppError> {
     let (wanted, ws) = match acting {
         Acting::Nowhere => (false, Param::DbNull),
-        Acting::In(ws) => (true, Param::Uuid(ws.to_string())),
+        Acting::In(ws) => (true, ws.into()),
         Acting::Default => (true, Param::DbNull),
     };
     let rows = db.query_first(
@@ -196,31 +207,23 @@ pub fn authenticate(
                     acting.ws, acting.role
              FROM (SELECT 1) AS one LEFT JOIN users ON users.id = $1::uuid
              LEFT JOIN LATERAL (
-               SELECT m.workspace_id::text AS ws, m.role FROM memberships m
+               SELECT m.workspace_id AS ws, m.role FROM memberships m
                WHERE $3::bool AND m.user_id = users.id
                  AND ($4::uuid IS NULL OR m.workspace_id = $4::uuid)
                ORDER BY (m.workspace_id = users.default_workspace_id) DESC, m.created_at,
                  m.workspace_id
                LIMIT 1) AS acting ON true"
         ),
-        &[
-            Param::Uuid(id.to_string()),
-            Param::Uuid(sid.to_string()),
-            Param::Boolean(wanted),
-            ws,
-        ],
+        &[id.into(), sid.into(), Param::Boolean(wanted), ws],
     )?;
     let Some(r) = rows.first() else {
         return Ok(None);
     };
-    if r.get::<Option<String>>("id")?.is_none() {
+    if r.get::<Option<Uuid>>("id")?.is_none() {
         return Ok(None);
     }
-    let workspace = match (
-        r.get::<Option<String>>("ws")?,
-        r.get::<Option<String>>("role")?,
-    ) {
-        (Some(ws), Some(role)) => Some((parse_uuid(&ws)?, Role::parse(&role)?)),
+    let workspace = match (r.get::<Option<Uuid>>("ws")?, r.get::<Option<Role>>("role")?) {
+        (Some(ws), Some(role)) => Some((ws, role)),
         _ => None,
     };
     Ok(Some(Authenticated {
@@ -231,16 +234,26 @@ pub fn authenticate(
 }
 
 /// The profile: the user and their workspaces with roles.
-pub fn profile(db: &Db, user: &User) -> Result<Value, AppError> {
-    let workspaces = crate::workspaces::list_for_user(db, user.id)?;
-    Ok(json!({
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "timezone": user.timezone,
-        "defaultWorkspaceId": user.default_workspace,
-        "workspaces": workspaces,
-    }))
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub timezone: String,
+    pub default_workspace_id: Option<Uuid>,
+    pub workspaces: Vec<Workspace>,
+}
+
+pub fn profile(db: &Db, user: &User) -> Result<Profile, AppError> {
+    Ok(Profile {
+        id: user.id,
+        email: user.email.clone(),
+        name: user.name.clone(),
+        timezone: user.timezone.clone(),
+        default_workspace_id: user.default_workspace,
+        workspaces: crate::workspaces::list_for_user(db, user.id)?,
+    })
 }
 
 /// `PATCH /api/auth/profile`. The timezone must be an IANA name PostgreSQL knows; the default
@@ -254,13 +267,14 @@ pub fn update_profile(
 ) -> Result<(), AppError> {
     if let Some(tz) = timezone {
         let known = tz.len() <= 64
-            && !db
-                .query(
+            && db
+                .query_opt(
                     "SELECT 1 FROM time_zone_names WHERE name = $1
                        AND name NOT LIKE 'posix/%' AND name NOT LIKE 'right/%'",
                     &[Param::Str(tz.into())],
+                    |_| Ok(()),
                 )?
-                .is_empty();
+                .is_some();
         if !known {
             return Err(
                 AppError::validation("timezone must be an IANA time zone name")
@@ -276,16 +290,14 @@ pub fn update_profile(
     db.execute(
         "UPDATE users SET name = coalesce($2, name), timezone = coalesce($3, timezone),
                 default_workspace_id = coalesce($4::uuid, default_workspace_id)
-         WHERE id = $1::uuid",
+         WHERE id = $1",
         &[
-            Param::Uuid(user.to_string()),
+            user.into(),
             name.map(|n| Param::Str(n.0)).unwrap_or(Param::DbNull),
             timezone
                 .map(|t| Param::Str(t.into()))
                 .unwrap_or(Param::DbNull),
-            default_workspace
-                .map(|w| Param::Uuid(w.to_string()))
-                .unwrap_or(Param::DbNull),
+            default_workspace.map(Param::from).unwrap_or(Param::DbNull),
         ],
     )?;
     Ok(())
@@ -294,8 +306,8 @@ pub fn update_profile(
 pub fn set_password(db: &Db, user: Uuid, pw: &Password) -> Result<(), AppError> {
     let hash = password::hash(pw)?;
     db.execute(
-        "UPDATE users SET password_hash = $2 WHERE id = $1::uuid",
-        &[Param::Uuid(user.to_string()), Param::Str(hash)],
+        "UPDATE users SET password_hash = $2 WHERE id = $1",
+        &[user.into(), Param::Str(hash)],
     )?;
     Ok(())
 }

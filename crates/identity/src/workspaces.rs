@@ -3,29 +3,54 @@
 //! two owners demoting each other at once cannot both succeed.
 
 use crate::authz::{Access, Role};
-use common::db::{Db, Param};
+use common::db::{Db, Param, Row};
 use common::error::{AppError, Code};
-use serde_json::{json, Value};
+use serde::Serialize;
 use uuid::Uuid;
+
+/// A workspace as one of its members sees it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Workspace {
+    pub id: Uuid,
+    pub name: String,
+    /// The member's role in it.
+    pub role: Role,
+    /// RFC 3339, as every instant of the API.
+    pub created_at: String,
+    pub member_count: i64,
+}
+
+/// A member of a workspace.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// RFC 3339.
+    pub joined_at: String,
+}
 
 /// Inserts a workspace with `owner` as its owner (inside the caller's transaction).
 pub fn insert(db: &Db, id: Uuid, name: &str, owner: Uuid) -> Result<(), AppError> {
     db.execute(
-        "INSERT INTO workspaces (id, name, created_by) VALUES ($1::uuid, $2, $3::uuid)",
+        "INSERT INTO workspaces (id, name, created_by) VALUES ($1, $2, $3)",
         &[
-            Param::Uuid(id.to_string()),
+            id.into(),
             Param::Str(name.chars().take(100).collect()),
-            Param::Uuid(owner.to_string()),
+            owner.into(),
         ],
     )?;
     db.execute(
-        "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1::uuid, $2::uuid, 'owner')",
-        &[Param::Uuid(id.to_string()), Param::Uuid(owner.to_string())],
+        "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3)",
+        &[id.into(), owner.into(), Role::Owner.into()],
     )?;
     Ok(())
 }
 
-pub fn create(db: &Db, name: &str, owner: Uuid) -> Result<Value, AppError> {
+pub fn create(db: &Db, name: &str, owner: Uuid) -> Result<Workspace, AppError> {
     let id = Uuid::now_v7();
     db.transaction(|db| insert(db, id, name, owner))?;
     get(db, id, owner)
@@ -33,93 +58,79 @@ pub fn create(db: &Db, name: &str, owner: Uuid) -> Result<Value, AppError> {
 
 /// The caller's role in a workspace, or `None` when they are not a member (or it is gone).
 pub fn role_of(db: &Db, workspace: Uuid, user: Uuid) -> Result<Option<Role>, AppError> {
-    let rows = db.query(
-        "SELECT role FROM memberships WHERE workspace_id = $1::uuid AND user_id = $2::uuid",
-        &[
-            Param::Uuid(workspace.to_string()),
-            Param::Uuid(user.to_string()),
-        ],
-    )?;
-    rows.first()
-        .map(|r| Role::parse(&r.get::<String>("role")?))
-        .transpose()
+    db.query_opt(
+        "SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2",
+        &[workspace.into(), user.into()],
+        |r| r.get("role"),
+    )
 }
 
-const WS_COLUMNS: &str = "w.id::text AS id, w.name, m.role,
-    to_char(w.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS created_at,
+const WS_COLUMNS: &str = "w.id, w.name, m.role, xmp_iso(w.created_at) AS created_at,
     (SELECT count(*) FROM memberships c WHERE c.workspace_id = w.id) AS members";
 
-fn ws_json(r: &common::db::Row<'_>) -> Result<Value, AppError> {
-    Ok(json!({
-        "id": r.get::<String>("id")?,
-        "name": r.get::<String>("name")?,
-        "role": r.get::<String>("role")?,
-        "createdAt": r.get::<String>("created_at")?,
-        "memberCount": r.get::<i64>("members")?,
-    }))
+fn workspace_from(r: &Row<'_>) -> Result<Workspace, AppError> {
+    Ok(Workspace {
+        id: r.get("id")?,
+        name: r.get("name")?,
+        role: r.get("role")?,
+        created_at: r.get("created_at")?,
+        member_count: r.get("members")?,
+    })
 }
 
 /// The user's workspaces with their role, oldest first.
-pub fn list_for_user(db: &Db, user: Uuid) -> Result<Vec<Value>, AppError> {
-    let rows = db.query(
+pub fn list_for_user(db: &Db, user: Uuid) -> Result<Vec<Workspace>, AppError> {
+    db.query_all(
         &format!(
             "SELECT {WS_COLUMNS} FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
-             WHERE m.user_id = $1::uuid ORDER BY m.created_at, w.id"
+             WHERE m.user_id = $1 ORDER BY m.created_at, w.id"
         ),
-        &[Param::Uuid(user.to_string())],
-    )?;
-    rows.iter().map(|r| ws_json(&r)).collect()
+        &[user.into()],
+        workspace_from,
+    )
 }
 
-pub fn get(db: &Db, id: Uuid, user: Uuid) -> Result<Value, AppError> {
-    let rows = db.query(
+pub fn get(db: &Db, id: Uuid, user: Uuid) -> Result<Workspace, AppError> {
+    db.query_opt(
         &format!(
             "SELECT {WS_COLUMNS} FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
-             WHERE w.id = $1::uuid AND m.user_id = $2::uuid"
+             WHERE w.id = $1 AND m.user_id = $2"
         ),
-        &[Param::Uuid(id.to_string()), Param::Uuid(user.to_string())],
-    )?;
-    rows.first()
-        .map(|r| ws_json(&r))
-        .transpose()?
-        .ok_or_else(|| AppError::not_found("Workspace"))
+        &[id.into(), user.into()],
+        workspace_from,
+    )?
+    .ok_or_else(|| AppError::not_found("Workspace"))
 }
 
 pub fn rename(db: &Db, id: Uuid, name: &str) -> Result<(), AppError> {
     db.execute(
-        "UPDATE workspaces SET name = $2 WHERE id = $1::uuid",
-        &[Param::Uuid(id.to_string()), Param::Str(name.into())],
+        "UPDATE workspaces SET name = $2 WHERE id = $1",
+        &[id.into(), Param::Str(name.into())],
     )?;
     Ok(())
 }
 
 pub fn delete(db: &Db, id: Uuid) -> Result<(), AppError> {
-    db.execute(
-        "DELETE FROM workspaces WHERE id = $1::uuid",
-        &[Param::Uuid(id.to_string())],
-    )?;
+    db.execute("DELETE FROM workspaces WHERE id = $1", &[id.into()])?;
     Ok(())
 }
 
-pub fn members(db: &Db, ws: Uuid) -> Result<Vec<Value>, AppError> {
-    let rows = db.query(
-        "SELECT u.id::text AS id, u.email, u.name, m.role,
-                to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS joined
+pub fn members(db: &Db, ws: Uuid) -> Result<Vec<Member>, AppError> {
+    db.query_all(
+        "SELECT u.id, u.email, u.name, m.role, xmp_iso(m.created_at) AS joined
          FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.workspace_id = $1::uuid ORDER BY m.created_at, u.id",
-        &[Param::Uuid(ws.to_string())],
-    )?;
-    rows.iter()
-        .map(|r| {
-            Ok(json!({
-                "userId": r.get::<String>("id")?,
-                "email": r.get::<String>("email")?,
-                "name": r.get::<String>("name")?,
-                "role": r.get::<String>("role")?,
-                "joinedAt": r.get::<String>("joined")?,
-            }))
-        })
-        .collect()
+         WHERE m.workspace_id = $1 ORDER BY m.created_at, u.id",
+        &[ws.into()],
+        |r| {
+            Ok(Member {
+                user_id: r.get("id")?,
+                email: r.get("email")?,
+                name: r.get("name")?,
+                role: r.get("role")?,
+                joined_at: r.get("joined")?,
+            })
+        },
+    )
 }
 
 /// Only owners hand out or take away the owner role.
@@ -147,13 +158,9 @@ pub fn add_member(
         return Err(AppError::not_found("User"));
     };
     let inserted = db.execute(
-        "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1::uuid, $2::uuid, $3)
+        "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3)
          ON CONFLICT DO NOTHING",
-        &[
-            Param::Uuid(ws.to_string()),
-            Param::Uuid(user.to_string()),
-            Param::Str(role.as_str().into()),
-        ],
+        &[ws.into(), user.into(), role.into()],
     )?;
     if inserted == 0 {
         return Err(AppError::new(
@@ -175,20 +182,17 @@ fn lock_for_change(
 ) -> Result<(Role, Role, i64), AppError> {
     let owners = db
         .query(
-            "SELECT user_id FROM memberships WHERE workspace_id = $1::uuid AND role = 'owner'
+            "SELECT user_id FROM memberships WHERE workspace_id = $1 AND role = 'owner'
              ORDER BY user_id FOR UPDATE",
-            &[Param::Uuid(ws.to_string())],
+            &[ws.into()],
         )?
         .len() as i64;
     let role = db
-        .query(
-            "SELECT role FROM memberships WHERE workspace_id = $1::uuid AND user_id = $2::uuid
-             FOR UPDATE",
-            &[Param::Uuid(ws.to_string()), Param::Uuid(target.to_string())],
+        .query_opt(
+            "SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2 FOR UPDATE",
+            &[ws.into(), target.into()],
+            |r| r.get("role"),
         )?
-        .first()
-        .map(|r| Role::parse(&r.get::<String>("role")?))
-        .transpose()?
         .ok_or_else(|| AppError::not_found("Member"))?;
     // Removed since the guard ran: the workspace is no longer theirs to see.
     let actor_role = role_of(db, ws, actor)?.ok_or_else(|| AppError::not_found("Workspace"))?;
@@ -220,12 +224,8 @@ pub fn change_role(
             return Err(last_owner());
         }
         db.execute(
-            "UPDATE memberships SET role = $3 WHERE workspace_id = $1::uuid AND user_id = $2::uuid",
-            &[
-                Param::Uuid(ws.to_string()),
-                Param::Uuid(target.to_string()),
-                Param::Str(to.as_str().into()),
-            ],
+            "UPDATE memberships SET role = $3 WHERE workspace_id = $1 AND user_id = $2",
+            &[ws.into(), target.into(), to.into()],
         )?;
         Ok(from)
     })
@@ -251,8 +251,8 @@ pub fn remove_member(
             return Err(last_owner());
         }
         db.execute(
-            "DELETE FROM memberships WHERE workspace_id = $1::uuid AND user_id = $2::uuid",
-            &[Param::Uuid(ws.to_string()), Param::Uuid(target.to_string())],
+            "DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2",
+            &[ws.into(), target.into()],
         )?;
         Ok(from)
     })

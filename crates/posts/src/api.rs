@@ -188,7 +188,7 @@ fn place(
 ) -> Result<Placement, AppError> {
     let account = account_for(db, ws, caller, draft.account_id)?;
     let scheduled = draft.status == compose::Status::Scheduled;
-    if scheduled && account.status != "active" {
+    if scheduled && account.status != accounts::AccountStatus::Active {
         return Err(AppError::new(
             Code::PostAccountInactive,
             format!(

@@ -91,7 +91,7 @@ pub async fn create(
         }
     };
     let account = account(&env.db, ws, caller, body.account_id.as_deref())?;
-    if account.status != "active" {
+    if account.status != accounts::AccountStatus::Active {
         return Err(AppError::new(
             Code::EngagementAccountInactive,
             format!("The account is {}; it must be active", account.status),

@@ -136,7 +136,7 @@ pub async fn run_due(
                 _ => Endpoint::Unrepost,
             };
             let account = match accounts::store::get(db, e.ws, e.account) {
-                Ok(a) if a.status == "active" => a,
+                Ok(a) if a.status == accounts::AccountStatus::Active => a,
                 Ok(a) => {
                     let why = format!("the account is {}", a.status);
                     settle(db, owner, e.id, Settle::Failed(why), now_ms)?;

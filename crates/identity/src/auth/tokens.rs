@@ -38,11 +38,11 @@ pub fn store(
 ) -> Result<(), AppError> {
     db.execute(
         "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
-         VALUES ($1::uuid, $2::uuid, $3::uuid, $4, to_timestamp($5::int8))",
+         VALUES ($1, $2, $3, $4, to_timestamp($5::int8))",
         &[
-            Param::Uuid(Uuid::now_v7().to_string()),
-            Param::Uuid(user.to_string()),
-            Param::Uuid(family.to_string()),
+            Uuid::now_v7().into(),
+            user.into(),
+            family.into(),
             Param::Str(token.hash.clone()),
             Param::Int64(now_secs + REFRESH_TTL_SECS),
         ],
@@ -65,25 +65,48 @@ pub enum Rotation {
     Invalid,
 }
 
+/// A presented token's row, read under its lock.
+struct Presented {
+    id: Uuid,
+    user_id: Uuid,
+    family_id: Uuid,
+    used: bool,
+    revoked: bool,
+    expired: bool,
+}
+
 /// Rotates inside a transaction; the row lock serialises concurrent presentations, so of two
 /// racing uses of one token exactly one rotates and the other is reuse.
 pub fn rotate(db: &Db, presented: &str, now_secs: i64) -> Result<Rotation, AppError> {
     db.transaction(|db| {
-        let rows = db.query(
-            "SELECT id::text AS id, user_id::text AS user_id, family_id::text AS family_id,
+        let found = db.query_opt(
+            "SELECT id, user_id, family_id,
                     used_at IS NOT NULL AS used, revoked_at IS NOT NULL AS revoked,
                     expires_at <= to_timestamp($2::int8) AS expired
              FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
             &[Param::Str(hash(presented)), Param::Int64(now_secs)],
+            |row| {
+                Ok(Presented {
+                    id: row.get("id")?,
+                    user_id: row.get("user_id")?,
+                    family_id: row.get("family_id")?,
+                    used: row.get("used")?,
+                    revoked: row.get("revoked")?,
+                    expired: row.get("expired")?,
+                })
+            },
         )?;
-        let Some(row) = rows.first() else {
+        let Some(Presented {
+            id,
+            user_id,
+            family_id,
+            used,
+            revoked,
+            expired,
+        }) = found
+        else {
             return Ok(Rotation::Invalid);
         };
-        let id: String = row.get("id")?;
-        let user_id = parse_uuid(&row.get::<String>("user_id")?)?;
-        let family_id = parse_uuid(&row.get::<String>("family_id")?)?;
-        let (used, revoked, expired): (bool, bool, bool) =
-            (row.get("used")?, row.get("revoked")?, row.get("expired")?);
         if used && !revoked {
             revoke_family(db, family_id, now_secs)?;
             return Ok(Rotation::Reused { user_id, family_id });
@@ -92,8 +115,8 @@ pub fn rotate(db: &Db, presented: &str, now_secs: i64) -> Result<Rotation, AppEr
             return Ok(Rotation::Invalid);
         }
         db.execute(
-            "UPDATE refresh_tokens SET used_at = to_timestamp($2::int8) WHERE id = $1::uuid",
-            &[Param::Uuid(id), Param::Int64(now_secs)],
+            "UPDATE refresh_tokens SET used_at = to_timestamp($2::int8) WHERE id = $1",
+            &[id.into(), Param::Int64(now_secs)],
         )?;
         let token = generate()?;
         store(db, user_id, family_id, &token, now_secs)?;
@@ -109,8 +132,8 @@ pub fn rotate(db: &Db, presented: &str, now_secs: i64) -> Result<Rotation, AppEr
 pub fn revoke_family(db: &Db, family: Uuid, now_secs: i64) -> Result<u64, AppError> {
     db.execute(
         "UPDATE refresh_tokens SET revoked_at = to_timestamp($2::int8)
-         WHERE family_id = $1::uuid AND revoked_at IS NULL",
-        &[Param::Uuid(family.to_string()), Param::Int64(now_secs)],
+         WHERE family_id = $1 AND revoked_at IS NULL",
+        &[family.into(), Param::Int64(now_secs)],
     )
 }
 
@@ -123,17 +146,9 @@ pub fn revoke_other_families(
 ) -> Result<u64, AppError> {
     db.execute(
         "UPDATE refresh_tokens SET revoked_at = to_timestamp($3::int8)
-         WHERE user_id = $1::uuid AND family_id <> $2::uuid AND revoked_at IS NULL",
-        &[
-            Param::Uuid(user.to_string()),
-            Param::Uuid(keep.to_string()),
-            Param::Int64(now_secs),
-        ],
+         WHERE user_id = $1 AND family_id <> $2 AND revoked_at IS NULL",
+        &[user.into(), keep.into(), Param::Int64(now_secs)],
     )
-}
-
-pub fn parse_uuid(s: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(s).map_err(|e| AppError::internal(format!("bad uuid from db {s:?}: {e}")))
 }
 
 #[cfg(test)]
