@@ -1,7 +1,8 @@
 //! Posts: composing (`compose`, `text`, `media`), importing (`bulk`, `csv`), queueing (`queue`),
-//! uploading media (`upload`, `multipart`), likes and reposts (`engage`), their SQL (`store`)
-//! and the tweets component's handlers (`api`). On `identity` (the caller, the audit log) and
-//! `accounts` (the account a post goes out from); the scheduler publishes what is stored here.
+//! uploading media (`upload`, `multipart`), likes and reposts (`engage`), the states of a post
+//! and of its history (`status`), their SQL (`store`) and the tweets component's handlers
+//! (`api`). On `identity` (the caller, the audit log) and `accounts` (the account a post goes
+//! out from); the scheduler publishes what is stored here.
 
 // Production code never panics: a panic is a trap, which Spin answers with an empty 500.
 #![cfg_attr(
@@ -25,6 +26,7 @@ pub mod engage;
 pub mod media;
 pub mod multipart;
 pub mod queue;
+pub mod status;
 pub mod store;
 pub mod text;
 pub mod upload;

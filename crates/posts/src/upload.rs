@@ -17,7 +17,7 @@ use common::http::{Ctx, Reply};
 use common::kv::Kv;
 use common::x::client::MEDIA_CHUNK_BYTES;
 use common::x::XClient;
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use identity::audit::{self, Entry};
 use identity::Caller;
 use identity::Env;
@@ -53,7 +53,23 @@ struct Upload<'a> {
     now: DateTime<chrono::Utc>,
 }
 
-impl Upload<'_> {
+impl<'a> Upload<'a> {
+    /// An upload of `total` bytes declared as `declared`, its format still to be sniffed.
+    fn new(
+        client: &'a XClient,
+        declared: String,
+        total: u64,
+        now: DateTime<chrono::Utc>,
+    ) -> Upload<'a> {
+        Upload {
+            client,
+            declared,
+            total,
+            sink: Sink::Sniffing(Vec::new()),
+            now,
+        }
+    }
+
     async fn push(&mut self, bytes: &[u8]) -> Result<(), AppError> {
         if let Sink::Sniffing(head) = &mut self.sink {
             head.extend_from_slice(bytes);
@@ -114,8 +130,8 @@ impl Upload<'_> {
         Ok(())
     }
 
-    /// Sends what is left and answers (media id, content type, ready).
-    async fn finish(self) -> Result<(String, &'static str, bool), AppError> {
+    /// Sends what is left and answers what X made of it.
+    async fn finish(self) -> Result<Uploaded, AppError> {
         let now = self.now;
         match self.sink {
             Sink::Sniffing(head) if head.is_empty() => {
@@ -134,7 +150,11 @@ impl Upload<'_> {
                     .upload_media(&head, plan.category)
                     .await
                     .map_err(|e| e.to_app_error(now))?;
-                Ok((m.id, plan.kind.content_type(), true))
+                Ok(Uploaded {
+                    id: m.id,
+                    content_type: plan.kind.content_type(),
+                    ready: true,
+                })
             }
             Sink::Buffer(plan, data) => {
                 if data.len() as u64 != plan.total_len {
@@ -145,8 +165,11 @@ impl Upload<'_> {
                     .upload_media(&data, plan.category)
                     .await
                     .map_err(|e| e.to_app_error(now))?;
-                let ready = m.is_ready();
-                Ok((m.id, plan.kind.content_type(), ready))
+                Ok(Uploaded {
+                    ready: m.is_ready(),
+                    id: m.id,
+                    content_type: plan.kind.content_type(),
+                })
             }
             Sink::Chunked {
                 plan,
@@ -174,8 +197,11 @@ impl Upload<'_> {
                     .wait_for_media(media, PROCESSING_WAIT)
                     .await
                     .map_err(|e| e.to_app_error(now))?;
-                let ready = media.is_ready();
-                Ok((media.id, plan.kind.content_type(), ready))
+                Ok(Uploaded {
+                    ready: media.is_ready(),
+                    id: media.id,
+                    content_type: plan.kind.content_type(),
+                })
             }
         }
     }
@@ -203,41 +229,80 @@ fn short_by(declared: u64, received: u64) -> AppError {
     length_mismatch().with_details(json!({ "declared": declared, "received": received }))
 }
 
+/// What an upload request says before its body is read: the declared type and length, and the
+/// account the media is for.
+struct Request {
+    content_type: String,
+    /// Set when the body is `multipart/form-data`.
+    boundary: Option<String>,
+    length: u64,
+    account: accounts::Account,
+}
+
+impl Request {
+    /// Refuses what can be refused before reading the body: no length, an unknown account, a
+    /// type that is neither media nor multipart, a raw body too large for its type.
+    fn read(env: &Env, ctx: &Ctx, caller: &Caller, ws: Uuid) -> Result<Request, AppError> {
+        let content_type = ctx.header("content-type").unwrap_or("").to_string();
+        let length: u64 = ctx
+            .header("content-length")
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| {
+                AppError::new(
+                    Code::LengthRequired,
+                    "Content-Length is required for uploads",
+                )
+            })?;
+        let named = ctx
+            .query_param("accountId")
+            .map(|s| {
+                Uuid::parse_str(&s).map_err(|_| AppError::validation("accountId must be a UUID"))
+            })
+            .transpose()?;
+        let account_id = match named {
+            Some(id) => id,
+            None => accounts::store::active(&env.db, ws, caller.user.id)?.ok_or_else(|| {
+                AppError::validation("Name an accountId, or switch to an active account first")
+            })?,
+        };
+        let account = accounts::store::get(&env.db, ws, account_id)?;
+        let raw_kind = media::MediaKind::from_content_type(&content_type);
+        let boundary = multipart::boundary(&content_type);
+        if boundary.is_none() && raw_kind.is_none() {
+            return Err(AppError::media_rejected(format!(
+                "{content_type:?} is not an image, GIF or MP4 video (or multipart/form-data)"
+            )));
+        }
+        // A raw body that is too large for its declared type is refused before reading it.
+        if let Some(kind) = raw_kind {
+            if length > kind.max_bytes() {
+                return Err(AppError::media_too_large(kind.label(), kind.max_bytes()));
+            }
+        }
+        Ok(Request {
+            content_type,
+            boundary,
+            length,
+            account,
+        })
+    }
+}
+
+/// What X answered for the file: its media id, its content type, whether it is ready.
+struct Uploaded {
+    id: String,
+    content_type: &'static str,
+    ready: bool,
+}
+
 pub async fn upload(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, AppError> {
     let ws = caller.acting_workspace()?;
-    let content_type = ctx.header("content-type").unwrap_or("").to_string();
-    let length: u64 = ctx
-        .header("content-length")
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| {
-            AppError::new(
-                Code::LengthRequired,
-                "Content-Length is required for uploads",
-            )
-        })?;
-    let named = ctx
-        .query_param("accountId")
-        .map(|s| Uuid::parse_str(&s).map_err(|_| AppError::validation("accountId must be a UUID")))
-        .transpose()?;
-    let account_id = match named {
-        Some(id) => id,
-        None => accounts::store::active(&env.db, ws, caller.user.id)?.ok_or_else(|| {
-            AppError::validation("Name an accountId, or switch to an active account first")
-        })?,
-    };
-    let account = accounts::store::get(&env.db, ws, account_id)?;
-    let boundary = multipart::boundary(&content_type);
-    if boundary.is_none() && media::MediaKind::from_content_type(&content_type).is_none() {
-        return Err(AppError::media_rejected(format!(
-            "{content_type:?} is not an image, GIF or MP4 video (or multipart/form-data)"
-        )));
-    }
-    // A raw body that is too large for its declared type is refused before reading it.
-    if let Some(kind) = media::MediaKind::from_content_type(&content_type) {
-        if length > kind.max_bytes() {
-            return Err(AppError::media_too_large(kind.label(), kind.max_bytes()));
-        }
-    }
+    let Request {
+        content_type,
+        boundary,
+        length,
+        account,
+    } = Request::read(env, ctx, caller, ws)?;
     let cfg = AccountsConfig::load()?;
     let client =
         accounts::refresh::client_for(&env.db, &cfg, &env.meta, &account, env.now_ms).await?;
@@ -245,68 +310,17 @@ pub async fn upload(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
     let request = ctx
         .take_request()
         .ok_or_else(|| AppError::new(Code::MissingBody, "A body is required"))?;
-    let mut stream = request.into_body_stream();
-    let (id, kind, ready) = match boundary {
+    let stream = request.into_body_stream();
+    let uploaded = match boundary {
         None => {
-            let mut up = Upload {
-                client: &client,
-                declared: content_type,
-                total: length,
-                sink: Sink::Sniffing(Vec::new()),
-                now,
-            };
-            while let Some(chunk) = stream.next().await {
-                up.push(&chunk.map_err(read_error)?).await?;
-            }
-            up.finish().await?
+            let up = Upload::new(&client, content_type, length, now);
+            from_raw(up, stream).await?
         }
-        Some(boundary) => {
-            let mut reader = multipart::Reader::new(&boundary);
-            // The closing delimiter after the file part: `\r\n--boundary--\r\n`.
-            let trailer = boundary.len() as u64 + 8;
-            let mut up: Option<Upload> = None;
-            let mut in_file = false;
-            while let Some(chunk) = stream.next().await {
-                for event in reader.feed(&chunk.map_err(read_error)?)? {
-                    match event {
-                        Event::Part {
-                            filename,
-                            content_type,
-                            offset,
-                            ..
-                        } if up.is_none() && filename.is_some() => {
-                            let declared = content_type.unwrap_or_default();
-                            let total = length
-                                .checked_sub(offset + trailer)
-                                .ok_or_else(length_mismatch)?;
-                            up = Some(Upload {
-                                client: &client,
-                                declared,
-                                total,
-                                sink: Sink::Sniffing(Vec::new()),
-                                now,
-                            });
-                            in_file = true;
-                        }
-                        Event::Data(bytes) if in_file => {
-                            if let Some(up) = up.as_mut() {
-                                up.push(&bytes).await?;
-                            }
-                        }
-                        Event::PartEnd => in_file = false,
-                        _ => {}
-                    }
-                }
-            }
-            reader.finish()?;
-            let up =
-                up.ok_or_else(|| AppError::validation("The multipart body has no file part"))?;
-            up.finish().await?
-        }
+        Some(boundary) => from_multipart(&client, &boundary, length, now, stream).await?,
     };
     Kv::open(MEDIA_NAMESPACE)?.set_json(
-        &format!("{ws}:{id}"),
-        &kind,
+        &format!("{ws}:{}", uploaded.id),
+        &uploaded.content_type,
         Some(MEDIA_TTL_MS),
         env.now_ms,
     )?;
@@ -316,14 +330,71 @@ pub async fn upload(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
         Entry::new("media.uploaded")
             .actor(caller.user.id)
             .workspace(Some(ws))
-            .target("media", &id)
-            .details(json!({ "accountId": account.id, "contentType": kind, "bytes": length })),
+            .target("media", &uploaded.id)
+            .details(json!({ "accountId": account.id, "contentType": uploaded.content_type, "bytes": length })),
     )?;
     Ok(Reply::created(json!({
-        "mediaId": id,
-        "contentType": kind,
+        "mediaId": uploaded.id,
+        "contentType": uploaded.content_type,
         "accountId": account.id,
-        "ready": ready,
+        "ready": uploaded.ready,
         "expiresAt": common::clock::rfc3339(env.now_ms + MEDIA_TTL_MS),
     })))
+}
+
+/// The body is the file itself.
+async fn from_raw<E: std::fmt::Display>(
+    mut up: Upload<'_>,
+    mut stream: impl Stream<Item = Result<Vec<u8>, E>> + Unpin,
+) -> Result<Uploaded, AppError> {
+    while let Some(chunk) = stream.next().await {
+        up.push(&chunk.map_err(read_error)?).await?;
+    }
+    up.finish().await
+}
+
+/// The body is `multipart/form-data`: the first part with a file name is the file, and its
+/// length is what the declared length leaves after the parts before it and the closing
+/// delimiter.
+async fn from_multipart<E: std::fmt::Display>(
+    client: &XClient,
+    boundary: &str,
+    length: u64,
+    now: DateTime<chrono::Utc>,
+    mut stream: impl Stream<Item = Result<Vec<u8>, E>> + Unpin,
+) -> Result<Uploaded, AppError> {
+    let mut reader = multipart::Reader::new(boundary);
+    // The closing delimiter after the file part: `\r\n--boundary--\r\n`.
+    let trailer = boundary.len() as u64 + 8;
+    let mut up: Option<Upload> = None;
+    let mut in_file = false;
+    while let Some(chunk) = stream.next().await {
+        for event in reader.feed(&chunk.map_err(read_error)?)? {
+            match event {
+                Event::Part {
+                    filename,
+                    content_type,
+                    offset,
+                    ..
+                } if up.is_none() && filename.is_some() => {
+                    let declared = content_type.unwrap_or_default();
+                    let total = length
+                        .checked_sub(offset + trailer)
+                        .ok_or_else(length_mismatch)?;
+                    up = Some(Upload::new(client, declared, total, now));
+                    in_file = true;
+                }
+                Event::Data(bytes) if in_file => {
+                    if let Some(up) = up.as_mut() {
+                        up.push(&bytes).await?;
+                    }
+                }
+                Event::PartEnd => in_file = false,
+                _ => {}
+            }
+        }
+    }
+    reader.finish()?;
+    let up = up.ok_or_else(|| AppError::validation("The multipart body has no file part"))?;
+    up.finish().await
 }

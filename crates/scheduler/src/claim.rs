@@ -1,7 +1,7 @@
 //! Claiming work: due posts and expired leases, atomically (`FOR UPDATE SKIP LOCKED`), so any
 //! number of ticks and instances can run at once without two of them holding the same post.
 
-use common::db::{Db, Param};
+use common::db::{Db, Param, Row};
 use common::error::AppError;
 use uuid::Uuid;
 
@@ -17,8 +17,8 @@ pub struct Claimed {
 }
 
 /// What both claims answer for each post they take.
-const RETURNING_CLAIMED: &str = "RETURNING posts.id::text AS id, posts.workspace_id::text AS ws,
-                   posts.account_id::text AS account, posts.attempts::int8 AS attempts";
+const RETURNING_CLAIMED: &str = "RETURNING posts.id, posts.workspace_id,
+                   posts.account_id, posts.attempts::int8 AS attempts";
 
 /// `$1` now, `$2` the lease owner, `$3` the lease's end, `$4` how many to take.
 fn lease_params(owner: &str, now_ms: i64, lease_until_ms: i64, limit: i64) -> [Param; 4] {
@@ -34,19 +34,17 @@ fn ms(p: i64) -> Param {
     Param::Int64(p)
 }
 
-fn rows_to_claims(rows: common::db::Rows, recovered: bool) -> Result<Vec<Claimed>, AppError> {
-    rows.iter()
-        .map(|r| {
-            let uuid = |s: String| Uuid::parse_str(&s).map_err(AppError::internal);
-            Ok(Claimed {
-                id: uuid(r.get("id")?)?,
-                workspace_id: uuid(r.get("ws")?)?,
-                account_id: r.get::<Option<String>>("account")?.map(uuid).transpose()?,
-                attempts: r.get("attempts")?,
-                recovered,
-            })
+impl Claimed {
+    /// Decodes one row of [`RETURNING_CLAIMED`].
+    fn from_row(r: &Row<'_>, recovered: bool) -> Result<Claimed, AppError> {
+        Ok(Claimed {
+            id: r.get("id")?,
+            workspace_id: r.get("workspace_id")?,
+            account_id: r.get("account_id")?,
+            attempts: r.get("attempts")?,
+            recovered,
         })
-        .collect()
+    }
 }
 
 /// Claims up to `limit` due posts for `owner` until `lease_until_ms`. Accounts take turns: the
@@ -59,7 +57,7 @@ pub fn due(
     lease_until_ms: i64,
     limit: i64,
 ) -> Result<Vec<Claimed>, AppError> {
-    let rows = db.query(
+    db.query_all(
         &format!(
             "WITH due AS (
            SELECT id, coalesce(next_attempt_at, scheduled_at) AS due_at,
@@ -85,8 +83,8 @@ pub fn due(
          {RETURNING_CLAIMED}"
         ),
         &lease_params(owner, now_ms, lease_until_ms, limit),
-    )?;
-    rows_to_claims(rows, false)
+        |r| Claimed::from_row(r, false),
+    )
 }
 
 /// Takes over posts whose lease ran out (their tick died or stalled).
@@ -97,7 +95,7 @@ pub fn expired(
     lease_until_ms: i64,
     limit: i64,
 ) -> Result<Vec<Claimed>, AppError> {
-    let rows = db.query(
+    db.query_all(
         &format!(
             "WITH picked AS (
            SELECT id FROM posts
@@ -113,6 +111,6 @@ pub fn expired(
          {RETURNING_CLAIMED}"
         ),
         &lease_params(owner, now_ms, lease_until_ms, limit),
-    )?;
-    rows_to_claims(rows, true)
+        |r| Claimed::from_row(r, true),
+    )
 }

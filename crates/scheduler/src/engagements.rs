@@ -5,8 +5,9 @@ use accounts::{self, AccountsConfig};
 use chrono::DateTime;
 use common::db::{Db, Param};
 use common::error::AppError;
-use common::x::{Budgets, Endpoint, XError};
+use common::x::{Budgets, XError};
 use identity::audit::Meta;
+use posts::engage::{self, Action, EngagementStatus};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -19,17 +20,19 @@ pub struct Summary {
 
 const MAX_ATTEMPTS: i64 = 5;
 
+/// A claimed engagement.
 struct Due {
     id: Uuid,
     ws: Uuid,
     account: Uuid,
-    action: String,
+    action: Action,
     x_post_id: String,
+    /// Counting this one.
     attempts: i64,
 }
 
 fn claim(db: &Db, owner: &str, now_ms: i64, limit: i64) -> Result<Vec<Due>, AppError> {
-    let rows = db.query(
+    db.query_all(
         "WITH picked AS (
            SELECT id FROM engagements
            WHERE (status = 'scheduled'
@@ -44,27 +47,24 @@ fn claim(db: &Db, owner: &str, now_ms: i64, limit: i64) -> Result<Vec<Due>, AppE
            lease_expires_at = timestamptz 'epoch' + ($1::int8 + 60000) * interval '1 millisecond',
            attempts = attempts + 1
          FROM picked WHERE e.id = picked.id
-         RETURNING e.id::text AS id, e.workspace_id::text AS ws, e.account_id::text AS account,
-                   e.action, e.x_post_id, e.attempts::int8 AS attempts",
+         RETURNING e.id, e.workspace_id, e.account_id, e.action, e.x_post_id,
+                   e.attempts::int8 AS attempts",
         &[
             Param::Int64(now_ms),
             Param::Str(owner.into()),
             Param::Int64(limit),
         ],
-    )?;
-    rows.iter()
-        .map(|r| {
-            let uuid = |s: String| Uuid::parse_str(&s).map_err(AppError::internal);
+        |r| {
             Ok(Due {
-                id: uuid(r.get("id")?)?,
-                ws: uuid(r.get("ws")?)?,
-                account: uuid(r.get("account")?)?,
-                action: r.get("action")?,
+                id: r.get("id")?,
+                ws: r.get("workspace_id")?,
+                account: r.get("account_id")?,
+                action: Action::read(r, "action")?,
                 x_post_id: r.get("x_post_id")?,
                 attempts: r.get("attempts")?,
             })
-        })
-        .collect()
+        },
+    )
 }
 
 /// How a claimed engagement ends this tick.
@@ -82,13 +82,43 @@ enum Settle {
     },
 }
 
+impl Settle {
+    /// How an attempt that X answered (or that never reached X) ends.
+    fn after(result: Result<(), XError>, attempts: i64, now_ms: i64) -> Settle {
+        match result {
+            Ok(()) => Settle::Done,
+            Err(XError::Deferred { until } | XError::CircuitOpen { until })
+            | Err(XError::RateLimited {
+                reset_at: until, ..
+            }) => Settle::Deferred {
+                until_ms: until.timestamp_millis(),
+            },
+            Err(err) if err.is_transient() && attempts < MAX_ATTEMPTS => Settle::Retry {
+                at_ms: now_ms + (30_000 << (attempts - 1).clamp(0, 10)),
+                error: err.to_string(),
+            },
+            Err(err) => Settle::Failed(err.to_string()),
+        }
+    }
+
+    fn count(&self, summary: &mut Summary) {
+        match self {
+            Settle::Done => summary.done += 1,
+            Settle::Failed(_) => summary.failed += 1,
+            Settle::Deferred { .. } | Settle::Retry { .. } => summary.deferred += 1,
+        }
+    }
+}
+
 /// Releases a claimed engagement (only while this tick still holds it).
 fn settle(db: &Db, owner: &str, id: Uuid, how: Settle, now_ms: i64) -> Result<(), AppError> {
     let (status, error, next_ms, refund) = match how {
-        Settle::Done => ("done", None, None, false),
-        Settle::Failed(error) => ("failed", Some(error), None, false),
-        Settle::Deferred { until_ms } => ("scheduled", None, Some(until_ms), true),
-        Settle::Retry { at_ms, error } => ("scheduled", Some(error), Some(at_ms), false),
+        Settle::Done => (EngagementStatus::Done, None, None, false),
+        Settle::Failed(error) => (EngagementStatus::Failed, Some(error), None, false),
+        Settle::Deferred { until_ms } => (EngagementStatus::Scheduled, None, Some(until_ms), true),
+        Settle::Retry { at_ms, error } => {
+            (EngagementStatus::Scheduled, Some(error), Some(at_ms), false)
+        }
     };
     db.execute(
         "UPDATE engagements SET status = $3, last_error = $4, lease_owner = NULL,
@@ -100,11 +130,11 @@ fn settle(db: &Db, owner: &str, id: Uuid, how: Settle, now_ms: i64) -> Result<()
              THEN timestamptz 'epoch' + $7::int8 * interval '1 millisecond' END
          WHERE id = $1::uuid AND lease_owner = $2 AND status = 'running'",
         &[
-            Param::Uuid(id.to_string()),
+            Param::from(id),
             Param::Str(owner.into()),
-            Param::Str(status.into()),
-            error.map(Param::Str).unwrap_or(Param::DbNull),
-            next_ms.map(Param::Int64).unwrap_or(Param::DbNull),
+            Param::Str(status.as_str().into()),
+            Param::from(error),
+            Param::from(next_ms),
             Param::Boolean(refund),
             Param::Int64(now_ms),
         ],
@@ -112,6 +142,7 @@ fn settle(db: &Db, owner: &str, id: Uuid, how: Settle, now_ms: i64) -> Result<()
     Ok(())
 }
 
+/// Runs due engagements in batches of ten until none is due or `deadline` has passed.
 pub async fn run_due(
     db: &Db,
     cfg: &AccountsConfig,
@@ -128,87 +159,46 @@ pub async fn run_due(
         }
         for e in batch {
             let now_ms = clock();
-            let now = DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
-            let endpoint = match e.action.as_str() {
-                "like" => Endpoint::Like,
-                "unlike" => Endpoint::Unlike,
-                "repost" => Endpoint::Repost,
-                _ => Endpoint::Unrepost,
-            };
-            let account = match accounts::store::get(db, e.ws, e.account) {
-                Ok(a) if a.status == accounts::AccountStatus::Active => a,
-                Ok(a) => {
-                    let why = format!("the account is {}", a.status);
-                    settle(db, owner, e.id, Settle::Failed(why), now_ms)?;
-                    summary.failed += 1;
-                    continue;
-                }
-                Err(_) => continue,
-            };
-            if let Err(wait) = budgets.may_call(&account.id.to_string(), endpoint, now) {
-                let until = wait.until.timestamp_millis();
-                settle(
-                    db,
-                    owner,
-                    e.id,
-                    Settle::Deferred { until_ms: until },
-                    now_ms,
-                )?;
-                summary.deferred += 1;
-                continue;
-            }
-            let result =
-                match accounts::refresh::client_for(db, cfg, &Meta::default(), &account, now_ms)
-                    .await
-                {
-                    Ok(client) => {
-                        let me = account.x_user_id.as_str();
-                        let r = match endpoint {
-                            Endpoint::Like => client.like(me, &e.x_post_id).await,
-                            Endpoint::Unlike => client.unlike(me, &e.x_post_id).await,
-                            Endpoint::Repost => client.repost(me, &e.x_post_id).await,
-                            _ => client.unrepost(me, &e.x_post_id).await,
-                        };
-                        r.map(|_| ())
-                    }
-                    Err(err) => Err(XError::Unauthorized {
-                        detail: err.public_message().to_string(),
-                    }),
-                };
-            match result {
-                Ok(()) => {
-                    settle(db, owner, e.id, Settle::Done, now_ms)?;
-                    summary.done += 1;
-                }
-                Err(XError::Deferred { until } | XError::CircuitOpen { until })
-                | Err(XError::RateLimited {
-                    reset_at: until, ..
-                }) => {
-                    let until = until.timestamp_millis();
-                    settle(
-                        db,
-                        owner,
-                        e.id,
-                        Settle::Deferred { until_ms: until },
-                        now_ms,
-                    )?;
-                    summary.deferred += 1;
-                }
-                Err(err) if err.is_transient() && e.attempts < MAX_ATTEMPTS => {
-                    let next = now_ms + (30_000 << (e.attempts - 1).clamp(0, 10));
-                    let retry = Settle::Retry {
-                        at_ms: next,
-                        error: err.to_string(),
-                    };
-                    settle(db, owner, e.id, retry, now_ms)?;
-                    summary.deferred += 1;
-                }
-                Err(err) => {
-                    settle(db, owner, e.id, Settle::Failed(err.to_string()), now_ms)?;
-                    summary.failed += 1;
-                }
+            if let Some(how) = run_one(db, cfg, budgets, &e, now_ms).await? {
+                how.count(&mut summary);
+                settle(db, owner, e.id, how, now_ms)?;
             }
         }
     }
     Ok(summary)
+}
+
+/// Performs one claimed engagement: how it ends, or `None` when its account could not be read
+/// (the claim then runs out and a later tick takes it again).
+async fn run_one(
+    db: &Db,
+    cfg: &AccountsConfig,
+    budgets: &Budgets,
+    e: &Due,
+    now_ms: i64,
+) -> Result<Option<Settle>, AppError> {
+    let now = DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+    let account = match accounts::store::get(db, e.ws, e.account) {
+        // The account's status is the accounts crate's type; `as_str` reads the same whether
+        // that is a word or an enum.
+        Ok(a) if a.status.as_str() == "active" => a,
+        Ok(a) => {
+            let why = format!("the account is {}", a.status.as_str());
+            return Ok(Some(Settle::Failed(why)));
+        }
+        Err(_) => return Ok(None),
+    };
+    if let Err(wait) = budgets.may_call(&account.id.to_string(), e.action.endpoint(), now) {
+        let until_ms = wait.until.timestamp_millis();
+        return Ok(Some(Settle::Deferred { until_ms }));
+    }
+    let result = match accounts::refresh::client_for(db, cfg, &Meta::default(), &account, now_ms)
+        .await
+    {
+        Ok(client) => engage::perform(&client, &account.x_user_id, e.action, &e.x_post_id).await,
+        Err(err) => Err(XError::Unauthorized {
+            detail: err.public_message().to_string(),
+        }),
+    };
+    Ok(Some(Settle::after(result, e.attempts, now_ms)))
 }

@@ -1,8 +1,38 @@
 //! `job_runs`: one row per tick (migration 0009), the scheduler's part of GET /api/metrics.
 
 use crate::Report;
-use common::db::{Db, Param};
+use common::db::{Db, Param, Row};
 use common::error::AppError;
+
+/// How a tick ended, as `job_runs.outcome` stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TickOutcome {
+    Ok,
+    /// The tick stopped at an error (its code is stored beside it).
+    Error,
+}
+
+impl TickOutcome {
+    pub const ALL: [TickOutcome; 2] = [TickOutcome::Ok, TickOutcome::Error];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TickOutcome::Ok => "ok",
+            TickOutcome::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TickOutcome> {
+        TickOutcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// Reads an outcome column; a word this code never writes is a bug in our SQL.
+    pub fn read(row: &Row<'_>, column: &str) -> Result<TickOutcome, AppError> {
+        let word: String = row.get(column)?;
+        TickOutcome::parse(&word)
+            .ok_or_else(|| AppError::internal(format!("unknown tick outcome {word:?}")))
+    }
+}
 
 /// How long tick rows are kept; the metrics look back one hour, the rest is for people.
 const KEEP_MS: i64 = 7 * 24 * 3_600_000;
@@ -19,11 +49,15 @@ pub fn record_tick(
 ) {
     let (outcome, code, report) = match result {
         Ok(report) => (
-            "ok",
+            TickOutcome::Ok,
             Param::DbNull,
             serde_json::to_string(report).unwrap_or_else(|_| "{}".into()),
         ),
-        Err(e) => ("error", Param::Str(e.code.to_string()), "{}".into()),
+        Err(e) => (
+            TickOutcome::Error,
+            Param::Str(e.code.to_string()),
+            "{}".into(),
+        ),
     };
     let written = db.execute(
         "WITH expired AS (
@@ -38,7 +72,7 @@ pub fn record_tick(
             Param::Str(owner.into()),
             Param::Int64(started_ms),
             Param::Int64(finished_ms.max(started_ms)),
-            Param::Str(outcome.into()),
+            Param::Str(outcome.as_str().into()),
             code,
             Param::Str(report),
             Param::Int64(KEEP_MS),

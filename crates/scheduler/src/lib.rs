@@ -1,5 +1,5 @@
 //! The scheduler's tick: publish due posts on time and exactly once, within X's rate limits,
-//! through crashes (DESIGN.md §4). A function of (connection, store, clock, time budget): the
+//! through crashes. A function of (connection, store, clock, time budget): the
 //! cron component, the HTTP tick route and the tests all call [`tick`].
 //!
 //! Each tick, until its time budget is spent:
@@ -49,7 +49,7 @@ pub struct Options {
     pub owner: String,
     /// Stop claiming new work after this many milliseconds.
     pub budget_ms: i64,
-    /// Posts claimed per batch (DESIGN.md §5: claiming ten at a time is five times faster).
+    /// Posts claimed per batch (claiming ten at a time is five times faster than one by one).
     pub batch: i64,
     /// How long a claim is held before another tick may take it over.
     pub lease_ms: i64,

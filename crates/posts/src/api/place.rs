@@ -1,0 +1,99 @@
+//! Where a draft goes: its account, its instant (a chosen time or the account's next free
+//! posting slot) and the 24-hour duplicate rule. Shared by create, update and bulk import.
+
+use crate::compose::{self, Draft, When};
+use crate::store::{self, Placement};
+use common::db::{Db, Param};
+use common::error::{AppError, Code, ErrorKind};
+use identity::Caller;
+use serde_json::json;
+use uuid::Uuid;
+
+/// Resolves the account: the one named, else the caller's active account.
+fn account_for(
+    db: &Db,
+    ws: Uuid,
+    caller: &Caller,
+    named: Option<Uuid>,
+) -> Result<accounts::Account, AppError> {
+    let id = match named {
+        Some(id) => id,
+        None => accounts::store::active(db, ws, caller.user.id)?.ok_or_else(|| {
+            AppError::validation("Name an accountId, or switch to an active account first")
+                .with_details(
+                    json!({ "errors": [{ "field": "accountId", "message": "required" }] }),
+                )
+        })?,
+    };
+    // Only "no such account" is the caller's mistake; a database outage stays a 503.
+    accounts::store::get(db, ws, id).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => AppError::validation("Unknown account").with_details(
+            json!({ "errors": [{ "field": "accountId", "message": "not an account of this workspace" }] }),
+        ),
+        _ => e,
+    })
+}
+
+/// Where the draft goes: its account (locked when queueing) and instant; enforces the account
+/// state and the 24-hour duplicate rule for scheduled posts.
+pub(super) fn place(
+    db: &Db,
+    ws: Uuid,
+    caller: &Caller,
+    draft: &Draft,
+    except: Option<Uuid>,
+    now_ms: i64,
+) -> Result<Placement, AppError> {
+    let account = account_for(db, ws, caller, draft.account_id)?;
+    let scheduled = draft.status == compose::Status::Scheduled;
+    // The account's status is the accounts crate's type; `as_str` reads the same whether that
+    // is a word or an enum.
+    if scheduled && account.status.as_str() != "active" {
+        return Err(AppError::new(
+            Code::PostAccountInactive,
+            format!(
+                "The account is {}; it must be active to schedule posts",
+                account.status.as_str()
+            ),
+        ));
+    }
+    let (scheduled_at_ms, queued) = match draft.when {
+        When::Unscheduled => (None, false),
+        When::At(t) => (Some(t.timestamp_millis()), false),
+        When::NextFreeSlot => (Some(next_free_slot(db, &account, now_ms)?), true),
+    };
+    if let (true, Some(at), false) = (scheduled, scheduled_at_ms, draft.allow_duplicate) {
+        let key = draft.first()?.text.duplicate_key();
+        if let Some(other) = store::duplicate_of(db, account.id, &key, at, except)? {
+            return Err(AppError::new(Code::DuplicatePost, "The same text is scheduled or published on this account within 24 hours; X would refuse it (send allowDuplicate: true to keep it anyway)",
+            )
+            .with_details(json!({ "postId": other })));
+        }
+    }
+    Ok(Placement {
+        account_id: account.id,
+        scheduled_at_ms,
+        queued,
+    })
+}
+
+/// The account's next free posting slot, with the account locked until the caller commits.
+fn next_free_slot(db: &Db, account: &accounts::Account, now_ms: i64) -> Result<i64, AppError> {
+    // Two posts queued at once must not take the same slot: lock the account first.
+    db.execute(
+        "SELECT 1 FROM x_accounts WHERE id = $1::uuid FOR UPDATE",
+        &[Param::from(account.id)],
+    )?;
+    if account.posting_slots.as_array().is_none_or(Vec::is_empty) {
+        return Err(AppError::new(
+            Code::NoSlots,
+            "The account has no posting slots; set them or pick a time",
+        ));
+    }
+    store::next_slot(db, account, now_ms)?.ok_or_else(|| {
+        AppError::new(
+            Code::QueueFull,
+            "Every posting slot of the next 8 weeks is taken",
+        )
+    })
+}

@@ -1,0 +1,258 @@
+//! The writes of publishing, each guarded by the lease (`lease_owner = me AND status =
+//! 'publishing'`): a tick that stalled past its lease and lost the post to another tick changes
+//! nothing, and learns so (`false`, or [`Outcome::LostLease`]).
+
+use super::parts::Part;
+use super::{Ctx, Outcome, MAX_ATTEMPTS, RETRY_BASE_MS};
+use crate::claim::Claimed;
+use common::db::Param;
+use common::error::AppError;
+use posts::status::EventKind;
+use posts::store;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// How a part came to have its X id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Found {
+    /// This tick's create answered it.
+    Created,
+    /// X's timeline showed it: an earlier attempt had reached X.
+    Reconciled,
+}
+
+impl Found {
+    fn as_str(self) -> &'static str {
+        match self {
+            Found::Created => "created",
+            Found::Reconciled => "reconciled",
+        }
+    }
+}
+
+fn head_params(ctx: &Ctx<'_>, head: Uuid) -> [Param; 2] {
+    [Param::from(head), Param::Str(ctx.owner.into())]
+}
+
+/// Runs `sql` (with `$1` head, `$2` owner, then `extra`) against the head under the lease.
+fn guarded(ctx: &Ctx<'_>, head: Uuid, sql: &str, extra: Vec<Param>) -> Result<bool, AppError> {
+    let mut params = head_params(ctx, head).to_vec();
+    params.extend(extra);
+    let n = ctx.db.execute(
+        &format!("{sql} WHERE id = $1::uuid AND lease_owner = $2 AND status = 'publishing'"),
+        &params,
+    )?;
+    Ok(n == 1)
+}
+
+/// A history event of the scheduler, with the context's `cause` when there is one.
+fn event(ctx: &Ctx<'_>, c: &Claimed, kind: EventKind, mut details: Value) -> Result<(), AppError> {
+    if let (Some(cause), Some(map)) = (ctx.cause, details.as_object_mut()) {
+        map.insert("cause".into(), json!(cause));
+    }
+    store::event(ctx.db, c.workspace_id, c.id, None, kind, details)
+}
+
+/// Back to `scheduled` at `until`; costs no attempt.
+pub(super) fn defer(
+    ctx: &Ctx<'_>,
+    c: &Claimed,
+    until_ms: i64,
+    reason: &str,
+) -> Result<Outcome, AppError> {
+    let details = json!({ "reason": reason });
+    Ok(match reschedule(ctx, c, until_ms, None, details)? {
+        true => Outcome::Deferred,
+        false => Outcome::LostLease,
+    })
+}
+
+/// Releases the post back to `scheduled` for `until_ms` (recording `last_error` when given)
+/// and writes a `deferred` event with `details` and the time; `false` when the lease was lost.
+fn reschedule(
+    ctx: &Ctx<'_>,
+    c: &Claimed,
+    until_ms: i64,
+    last_error: Option<&str>,
+    mut details: Value,
+) -> Result<bool, AppError> {
+    let ok = guarded(
+        ctx,
+        c.id,
+        "UPDATE posts SET status = 'scheduled', lease_owner = NULL, lease_expires_at = NULL,
+           next_attempt_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond',
+           last_error = coalesce($4, last_error)",
+        vec![
+            Param::Int64(until_ms),
+            Param::from(last_error.map(|e| e.chars().take(500).collect::<String>())),
+        ],
+    )?;
+    if ok {
+        common::json::set(
+            &mut details,
+            "until",
+            json!(common::clock::rfc3339(until_ms)),
+        );
+        event(ctx, c, EventKind::Deferred, details)?;
+    }
+    Ok(ok)
+}
+
+/// Fails the post (and its unpublished parts) with a reason a person can act on.
+pub(super) fn fail(ctx: &Ctx<'_>, c: &Claimed, reason: &str) -> Result<Outcome, AppError> {
+    let ok = ctx.db.transaction(|db| {
+        let ok = guarded(
+            &Ctx { db, ..*ctx },
+            c.id,
+            "UPDATE posts SET status = 'failed', lease_owner = NULL, lease_expires_at = NULL,
+               last_error = $3",
+            vec![Param::Str(reason.chars().take(500).collect())],
+        )?;
+        if ok {
+            db.execute(
+                "UPDATE posts SET status = 'failed' WHERE thread_id = $1::uuid
+                   AND thread_position > 0 AND x_post_id IS NULL",
+                &[Param::from(c.id)],
+            )?;
+        }
+        Ok(ok)
+    })?;
+    if !ok {
+        return Ok(Outcome::LostLease);
+    }
+    event(ctx, c, EventKind::Failed, json!({ "reason": reason }))?;
+    Ok(Outcome::Failed)
+}
+
+/// A transient failure: retry with backoff, or fail once the attempts are spent.
+pub(super) fn retry(
+    ctx: &Ctx<'_>,
+    c: &Claimed,
+    attempts: i64,
+    reason: &str,
+) -> Result<Outcome, AppError> {
+    if attempts >= MAX_ATTEMPTS {
+        return fail(
+            ctx,
+            c,
+            &format!("X kept failing ({attempts} attempts); last error: {reason}"),
+        );
+    }
+    let wait = RETRY_BASE_MS << (attempts - 1).clamp(0, 10);
+    let details = json!({ "reason": reason, "retry": attempts });
+    if !reschedule(ctx, c, ctx.now_ms + wait, Some(reason), details)? {
+        return Ok(Outcome::LostLease);
+    }
+    Ok(Outcome::Retrying)
+}
+
+/// Records that `POST /2/tweets` is about to be sent for `part` (committed before sending):
+/// the post's attempts so far, this one included, or `None` when the lease was lost.
+pub(super) fn record_attempt(
+    ctx: &Ctx<'_>,
+    c: &Claimed,
+    part: &Part,
+) -> Result<Option<i64>, AppError> {
+    let attempts = ctx.db.query_opt(
+        "UPDATE posts SET attempts = attempts + 1
+         WHERE id = $1::uuid AND lease_owner = $2 AND status = 'publishing'
+         RETURNING attempts::int8 AS attempts",
+        &head_params(ctx, c.id),
+        |r| r.get::<i64>("attempts"),
+    )?;
+    if let Some(attempts) = attempts {
+        event(
+            ctx,
+            c,
+            EventKind::Attempt,
+            json!({ "part": part.position, "attempt": attempts }),
+        )?;
+    }
+    Ok(attempts)
+}
+
+/// Gives back the attempt just recorded: the create did not reach X (refused or deferred
+/// before sending), so it costs nothing.
+pub(super) fn refund_attempt(ctx: &Ctx<'_>, c: &Claimed) -> Result<(), AppError> {
+    ctx.db.execute(
+        "UPDATE posts SET attempts = greatest(attempts - 1, 0) WHERE id = $1::uuid",
+        &[Param::from(c.id)],
+    )?;
+    Ok(())
+}
+
+/// The instant of the last attempt at this part, if there was one.
+pub(super) fn last_attempt_ms(
+    ctx: &Ctx<'_>,
+    c: &Claimed,
+    part: &Part,
+) -> Result<Option<i64>, AppError> {
+    ctx.db.query_one(
+        "SELECT (extract(epoch FROM max(at)) * 1000)::int8 AS at FROM post_events
+         WHERE post_id = $1::uuid AND kind = 'attempt' AND (details->>'part')::int8 = $2",
+        &[Param::from(c.id), Param::Int64(part.position)],
+        |r| r.get::<Option<i64>>("at"),
+    )
+}
+
+/// Records the part's X id (and a `published` event); `false` when the lease was lost.
+pub(super) fn mark_part(
+    ctx: &Ctx<'_>,
+    c: &Claimed,
+    part: &Part,
+    x_id: &str,
+    how: Found,
+) -> Result<bool, AppError> {
+    let ok = ctx.db.transaction(|db| {
+        // Still ours? (Locks the head for the rest of this transaction.)
+        let mine = db.query(
+            "SELECT 1 FROM posts WHERE id = $1::uuid AND lease_owner = $2 AND status = 'publishing'
+             FOR UPDATE",
+            &head_params(ctx, c.id),
+        )?;
+        if mine.is_empty() {
+            return Ok(false);
+        }
+        db.execute(
+            "UPDATE posts SET x_post_id = $2,
+               published_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond'
+             WHERE id = $1::uuid",
+            &[
+                Param::from(part.id),
+                Param::Str(x_id.into()),
+                Param::Int64(ctx.now_ms),
+            ],
+        )?;
+        Ok(true)
+    })?;
+    if ok {
+        event(
+            ctx,
+            c,
+            EventKind::Published,
+            json!({ "part": part.position, "xPostId": x_id, "how": how.as_str() }),
+        )?;
+    }
+    Ok(ok)
+}
+
+/// Every part is on X: the post is `published` and released; `false` when the lease was lost.
+pub(super) fn finish(ctx: &Ctx<'_>, c: &Claimed) -> Result<bool, AppError> {
+    ctx.db.transaction(|db| {
+        let ok = guarded(
+            &Ctx { db, ..*ctx },
+            c.id,
+            "UPDATE posts SET status = 'published', lease_owner = NULL, lease_expires_at = NULL,
+               last_error = NULL, next_attempt_at = NULL",
+            vec![],
+        )?;
+        if ok {
+            db.execute(
+                "UPDATE posts SET status = 'published' WHERE thread_id = $1::uuid
+                   AND thread_position > 0",
+                &[Param::from(c.id)],
+            )?;
+        }
+        Ok(ok)
+    })
+}
