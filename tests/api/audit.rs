@@ -1,7 +1,7 @@
 //! The audit log: append-only at the database, complete rows, filters and cursor pagination
 //! that stays stable while rows are added.
 
-use crate::helpers::{Setup, PASSWORD};
+use crate::helpers::{Setup, TestApp, PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -81,23 +81,8 @@ async fn the_audit_log_filters_and_pages_without_repeats_while_rows_are_added() 
         .as_str()
         .unwrap()
         .to_string();
-    let rename = |i: usize| {
-        let (app, token, ws) = (&app, token.clone(), ws.clone());
-        async move {
-            let r = app
-                .authed(
-                    Method::PATCH,
-                    &format!("/api/workspaces/{ws}"),
-                    &token,
-                    Some(&json!({"name": format!("Name {i}")})),
-                    &[],
-                )
-                .await;
-            assert_eq!(r.status, 200, "{}", r.text);
-        }
-    };
     for i in 0..7 {
-        rename(i).await;
+        rename(&app, &token, &ws, i).await;
     }
     let before: i64 = app
         .db
@@ -111,31 +96,7 @@ async fn the_audit_log_filters_and_pages_without_repeats_while_rows_are_added() 
         .unwrap()
         .get(0);
 
-    let mut seen = vec![];
-    let mut cursor: Option<String> = None;
-    let mut pages = 0;
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/api/audit?limit=3&cursor={c}"),
-            None => "/api/audit?limit=3".to_string(),
-        };
-        let page = app.auth_get(&path, &token).await;
-        assert_eq!(page.status, 200, "{}", page.text);
-        let d = page.json()["data"].clone();
-        seen.extend(
-            d["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["id"].as_str().unwrap().to_string()),
-        );
-        rename(100 + pages).await; // a new row arrives between pages
-        pages += 1;
-        match d["nextCursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
-    }
+    let (seen, pages) = walk_pages_renaming(&app, &token, &ws).await;
 
     let unique: HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "no row twice: {seen:?}");
@@ -167,6 +128,51 @@ async fn the_audit_log_filters_and_pages_without_repeats_while_rows_are_added() 
     assert_eq!(past.json()["data"]["items"].as_array().unwrap().len(), 0);
     let bad = app.auth_get("/api/audit?since=yesterday", &token).await;
     crate::helpers::assert_error_envelope(&bad, 422, "VALIDATION_ERROR");
+}
+
+/// Renames the workspace to `Name {i}` (one audit row).
+async fn rename(app: &TestApp, token: &str, ws: &str, i: usize) {
+    let r = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/workspaces/{ws}"),
+            token,
+            Some(&json!({"name": format!("Name {i}")})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// Every page of the audit log, three rows a page, with a rename between pages; answers the
+/// ids seen and the number of pages (and so of renames).
+async fn walk_pages_renaming(app: &TestApp, token: &str, ws: &str) -> (Vec<String>, usize) {
+    let mut seen = vec![];
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/audit?limit=3&cursor={c}"),
+            None => "/api/audit?limit=3".to_string(),
+        };
+        let page = app.auth_get(&path, token).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let d = page.json()["data"].clone();
+        seen.extend(
+            d["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_string()),
+        );
+        rename(app, token, ws, 100 + pages).await; // a new row arrives between pages
+        pages += 1;
+        match d["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    (seen, pages)
 }
 
 #[tokio::test]

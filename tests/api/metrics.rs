@@ -1,19 +1,14 @@
 //! GET /api/metrics: the bearer `metrics_token`, and values that follow known posts and ticks
-//! (the scheduler's tick run through the probe against xsim, as in scheduler.rs).
+//! (the scheduler's tick run through the probe against xsim, as in the scheduler tests).
 
-use crate::helpers::{assert_error_envelope, Kv, Setup, TestApp};
+use crate::helpers::{
+    assert_error_envelope, insert_workspace, now_ms, seed_account, Setup, TestApp,
+};
 use serde_json::json;
 use std::collections::HashMap;
-use xsim::{Fault, FaultKind, Profile, Sim, SimConfig};
+use xsim::{Fault, FaultKind, Profile};
 
 const TOKEN: &str = "metrics-token-0123456789abcdef";
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
 
 async fn scrape(app: &TestApp, auth: Option<&str>) -> crate::helpers::Resp {
     let headers: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
@@ -102,58 +97,22 @@ async fn metrics_need_the_metrics_token_and_an_unset_token_refuses_everyone() {
 async fn metrics_follow_known_posts_failures_deferrals_and_ticks() {
     // Arrange: one account; two posts due 3 s ago that publish, one X refuses (403), one X
     // answers 429 for (deferred), one in the future; then a tick at a known instant.
-    let sim = Sim::start(SimConfig::ephemeral().with_profile(Profile::Unlimited))
-        .await
-        .expect("start xsim");
-    let app = Setup::probe()
-        .var("x_api_base_url", &sim.base_url())
-        .var("x_host", &sim.addr().to_string())
+    let (sim, app) = Setup::probe()
         .var("metrics_token", TOKEN)
-        .kv(Kv::Redis)
-        .spawn()
+        .with_sim(Profile::Unlimited)
         .await;
     let db = app.db.client().await;
-    let ws = uuid::Uuid::new_v4().to_string();
-    db.execute(
-        "INSERT INTO workspaces (id, name) VALUES ($1::text::uuid, 'metrics')",
-        &[&ws],
+    let ws = insert_workspace(&app, "metrics").await;
+    let account = seed_account(
+        &app,
+        &sim,
+        &ws,
+        xsim::DEFAULT_USER_ID,
+        now_ms() + 2 * 3_600_000,
     )
-    .await
-    .unwrap();
-    let account = uuid::Uuid::new_v4().to_string();
-    let tokens = sim
-        .state()
-        .issue_user_token(xsim::DEFAULT_USER_ID, None, None)
-        .unwrap();
-    let seeded = app
-        .post_json(
-            "/probe/accounts/seed",
-            &json!({
-                "workspace_id": ws, "account_id": account,
-                "x_user_id": xsim::DEFAULT_USER_ID.to_string(),
-                "access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
-                "expires_ms": now_ms() + 2 * 3_600_000,
-            }),
-        )
-        .await;
-    assert_eq!(seeded.status, 201, "{}", seeded.text);
+    .await;
     let start = now_ms();
-    let post = |text: &'static str, due_ms: i64| {
-        let (db, ws, account) = (&db, &ws, &account);
-        async move {
-            let id = uuid::Uuid::new_v4().to_string();
-            db.execute(
-                "INSERT INTO posts (id, workspace_id, account_id, content, thread_id,
-                   thread_position, status, scheduled_at, normalized_text_hash)
-                 VALUES ($1::text::uuid, $2::text::uuid, $3::text::uuid, $4, $1::text::uuid, 0,
-                   'scheduled', timestamptz 'epoch' + $5::int8 * interval '1 millisecond',
-                   repeat('a', 64))",
-                &[&id, ws, account, &text, &due_ms],
-            )
-            .await
-            .unwrap();
-        }
-    };
+    let post = |text: &'static str, due_ms: i64| insert_due_post(&db, &ws, &account, text, due_ms);
     // Claimed oldest first: the refusal and the 429 meet the first two calls to X.
     post("refused by X", start - 5_000).await;
     post("rate limited by X", start - 4_000).await;
@@ -189,7 +148,33 @@ async fn metrics_follow_known_posts_failures_deferrals_and_ticks() {
         "{report}"
     );
     assert_eq!(resp.status, 200, "{}", resp.text);
-    let m = parse(&resp.text);
+    metrics_after_the_tick_started_at(&parse(&resp.text), start);
+}
+
+/// A scheduled post due at `due_ms` (Unix ms).
+async fn insert_due_post(
+    db: &tokio_postgres::Client,
+    ws: &str,
+    account: &str,
+    text: &str,
+    due_ms: i64,
+) {
+    let id = uuid::Uuid::new_v4().to_string();
+    db.execute(
+        "INSERT INTO posts (id, workspace_id, account_id, content, thread_id,
+           thread_position, status, scheduled_at, normalized_text_hash)
+         VALUES ($1::text::uuid, $2::text::uuid, $3::text::uuid, $4, $1::text::uuid, 0,
+           'scheduled', timestamptz 'epoch' + $5::int8 * interval '1 millisecond',
+           repeat('a', 64))",
+        &[&id, &ws, &account, &text, &due_ms],
+    )
+    .await
+    .unwrap();
+}
+
+/// The series after the tick of `metrics_follow_known_posts_failures_deferrals_and_ticks`,
+/// which started at `start`.
+fn metrics_after_the_tick_started_at(m: &HashMap<String, f64>, start: i64) {
     let cases = [
         ("xmp_posts{status=\"published\"}", 2.0),
         ("xmp_posts{status=\"failed\"}", 1.0),
@@ -206,21 +191,21 @@ async fn metrics_follow_known_posts_failures_deferrals_and_ticks() {
         ("xmp_scheduler_ticks_last_hour{outcome=\"error\"}", 0.0),
     ];
     for (series, expected) in cases {
-        assert_eq!(value(&m, series), expected, "{series}");
+        assert_eq!(value(m, series), expected, "{series}");
     }
-    let oldest = value(&m, "xmp_posts_oldest_due_age_seconds");
+    let oldest = value(m, "xmp_posts_oldest_due_age_seconds");
     assert!((600.0..700.0).contains(&oldest), "oldest due age {oldest}");
     // The tick's clock starts at `start` and runs on: both posts were published 3 s after
     // their time plus the moments the tick took to reach them.
-    let p50 = value(&m, "xmp_publish_lag_seconds{quantile=\"0.5\"}");
-    let p99 = value(&m, "xmp_publish_lag_seconds{quantile=\"0.99\"}");
+    let p50 = value(m, "xmp_publish_lag_seconds{quantile=\"0.5\"}");
+    let p99 = value(m, "xmp_publish_lag_seconds{quantile=\"0.99\"}");
     assert!(
         (3.0..10.0).contains(&p50) && (p50..10.0).contains(&p99),
         "{p50} {p99}"
     );
-    let last_ok = value(&m, "xmp_scheduler_last_success_timestamp_seconds");
+    let last_ok = value(m, "xmp_scheduler_last_success_timestamp_seconds");
     assert!(last_ok >= start as f64 / 1000.0, "{last_ok} {start}");
-    assert!(value(&m, "xmp_scheduler_tick_duration_seconds{quantile=\"1\"}") >= 0.0);
+    assert!(value(m, "xmp_scheduler_tick_duration_seconds{quantile=\"1\"}") >= 0.0);
 }
 
 #[tokio::test]

@@ -87,67 +87,7 @@ async fn the_permission_table_decides_every_route_for_every_role() {
         let victim = user(&app, &format!("victim-{role}")).await;
         add(&app, &members[0].1, &ws, &victim, "viewer").await;
         let hdr = [("x-workspace-id", ws.as_str())];
-        let routes: Vec<RouteCase> = vec![
-            (Method::GET, "/api/auth/profile".into(), None, None, 200),
-            (
-                Method::PATCH,
-                "/api/auth/profile".into(),
-                Some(json!({"timezone": "UTC"})),
-                None,
-                200,
-            ),
-            (Method::GET, "/api/workspaces".into(), None, None, 200),
-            (
-                Method::POST,
-                "/api/workspaces".into(),
-                Some(json!({"name": "Mine"})),
-                None,
-                201,
-            ),
-            (
-                Method::GET,
-                format!("/api/workspaces/{ws}"),
-                None,
-                Some("viewer"),
-                200,
-            ),
-            (
-                Method::PATCH,
-                format!("/api/workspaces/{ws}"),
-                Some(json!({"name": "Team"})),
-                Some("owner"),
-                200,
-            ),
-            (
-                Method::GET,
-                format!("/api/workspaces/{ws}/members"),
-                None,
-                Some("viewer"),
-                200,
-            ),
-            (
-                Method::POST,
-                format!("/api/workspaces/{ws}/members"),
-                Some(json!({"email": newcomer.email, "role": "viewer"})),
-                Some("admin"),
-                201,
-            ),
-            (
-                Method::PATCH,
-                format!("/api/workspaces/{ws}/members/{}", target.id),
-                Some(json!({"role": "editor"})),
-                Some("admin"),
-                200,
-            ),
-            (
-                Method::DELETE,
-                format!("/api/workspaces/{ws}/members/{}", victim.id),
-                None,
-                Some("admin"),
-                204,
-            ),
-            (Method::GET, "/api/audit".into(), None, Some("admin"), 200),
-        ];
+        let routes = route_table(&ws, &newcomer, &target, &victim);
         for (method, path, body, min, ok) in routes {
             let resp = app
                 .authed(method.clone(), &path, &who.token, body.as_ref(), &hdr)
@@ -160,10 +100,80 @@ async fn the_permission_table_decides_every_route_for_every_role() {
             }
         }
     }
-    // The destructive and session routes last, once per role.
+    destructive_and_session_routes_last(&app, &ws, &members).await;
+}
+
+/// Every route but the destructive and session ones, for one member: `newcomer` is added,
+/// `target`'s role changed and `victim` removed by whoever may.
+fn route_table(ws: &str, newcomer: &User, target: &User, victim: &User) -> Vec<RouteCase> {
+    vec![
+        (Method::GET, "/api/auth/profile".into(), None, None, 200),
+        (
+            Method::PATCH,
+            "/api/auth/profile".into(),
+            Some(json!({"timezone": "UTC"})),
+            None,
+            200,
+        ),
+        (Method::GET, "/api/workspaces".into(), None, None, 200),
+        (
+            Method::POST,
+            "/api/workspaces".into(),
+            Some(json!({"name": "Mine"})),
+            None,
+            201,
+        ),
+        (
+            Method::GET,
+            format!("/api/workspaces/{ws}"),
+            None,
+            Some("viewer"),
+            200,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/workspaces/{ws}"),
+            Some(json!({"name": "Team"})),
+            Some("owner"),
+            200,
+        ),
+        (
+            Method::GET,
+            format!("/api/workspaces/{ws}/members"),
+            None,
+            Some("viewer"),
+            200,
+        ),
+        (
+            Method::POST,
+            format!("/api/workspaces/{ws}/members"),
+            Some(json!({"email": newcomer.email, "role": "viewer"})),
+            Some("admin"),
+            201,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/workspaces/{ws}/members/{}", target.id),
+            Some(json!({"role": "editor"})),
+            Some("admin"),
+            200,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/workspaces/{ws}/members/{}", victim.id),
+            None,
+            Some("admin"),
+            204,
+        ),
+        (Method::GET, "/api/audit".into(), None, Some("admin"), 200),
+    ]
+}
+
+/// The destructive and session routes last, once per role.
+async fn destructive_and_session_routes_last(app: &TestApp, ws: &str, members: &[(&str, User)]) {
     for (role, who) in members.iter().rev() {
         let resp = call(
-            &app,
+            app,
             who,
             Method::DELETE,
             &format!("/api/workspaces/{ws}"),
@@ -176,7 +186,7 @@ async fn the_permission_table_decides_every_route_for_every_role() {
             assert_error_envelope(&resp, 403, "AUTHORIZATION_ERROR");
         }
         let pw = call(
-            &app,
+            app,
             who,
             Method::POST,
             "/api/auth/password",
@@ -189,7 +199,7 @@ async fn the_permission_table_decides_every_route_for_every_role() {
             pw.status, 401,
             "{role}: any user may try, the current password decides"
         );
-        let out = call(&app, who, Method::POST, "/api/auth/logout", None).await;
+        let out = call(app, who, Method::POST, "/api/auth/logout", None).await;
         assert_eq!(out.status, 200, "{role} logs out: {}", out.text);
     }
 }

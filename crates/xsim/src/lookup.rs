@@ -211,55 +211,11 @@ fn user_posts_inner(
 ) -> Result<axum::response::Response, ApiError> {
     let uid = parse_id(id)
         .ok_or_else(|| ApiError::invalid("id", id, "The `id` path value is not valid"))?;
-    let max = match ctx.param("max_results") {
-        None => 10,
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (5..=100).contains(&n) => n,
-            _ => {
-                return Err(ApiError::invalid(
-                    "max_results",
-                    &v,
-                    &format!(
-                        "The `max_results` query parameter value [{v}] is not between 5 and 100"
-                    ),
-                ))
-            }
-        },
-    };
-    let start = time_param(ctx, "start_time")?;
-    let end = time_param(ctx, "end_time")?;
-    let since = ctx.param("since_id").and_then(|v| parse_id(&v));
-    let until = ctx.param("until_id").and_then(|v| parse_id(&v));
-    let exclude = ctx.list("exclude");
-    let no_replies = exclude.iter().any(|e| e == "replies");
-    let token = ctx.param("pagination_token");
-    let (below, above) = match token.as_deref() {
-        None => (None, None),
-        Some(t) => {
-            let n = t.get(1..).and_then(|s| u64::from_str_radix(s, 36).ok());
-            match (t.as_bytes().first(), n) {
-                (Some(b'n'), Some(n)) => (Some(n), None),
-                (Some(b'p'), Some(n)) => (None, Some(n)),
-                _ => {
-                    return Err(ApiError::invalid(
-                        "pagination_token",
-                        t,
-                        "The `pagination_token` query parameter value is not valid",
-                    ))
-                }
-            }
-        }
-    };
+    let max = max_results(ctx)?;
+    let filter = TimelineFilter::read(ctx)?;
+    let (below, above) = page_token(ctx)?;
     let fields = ctx.list("tweet.fields");
     let now_ms = st.clock.now_ms();
-    let keep = |p: &Post| {
-        !p.deleted
-            && start.is_none_or(|s| p.created_at_ms >= s)
-            && end.is_none_or(|e| p.created_at_ms <= e)
-            && since.is_none_or(|s| p.id > s)
-            && until.is_none_or(|u| p.id < u)
-            && !(no_replies && p.reply_to.is_some())
-    };
     let (page, more_below, more_above) = {
         let inner = st.inner.lock();
         if !inner.users.contains_key(&uid) {
@@ -268,7 +224,7 @@ fn user_posts_inner(
         let tl = inner.timeline.get(&uid).map(Vec::as_slice).unwrap_or(&[]);
         let posts = |ids: &mut dyn Iterator<Item = &u64>| -> Vec<Post> {
             ids.filter_map(|i| inner.posts.get(i))
-                .filter(|p| keep(p))
+                .filter(|p| filter.keeps(p))
                 .take(max + 1)
                 .cloned()
                 .collect()
@@ -291,6 +247,86 @@ fn user_posts_inner(
         .iter()
         .map(|p| render(p, &fields, auth, now_ms, &mut errors))
         .collect();
+    let mut body = Map::new();
+    if !data.is_empty() {
+        body.insert("data".into(), json!(data));
+    }
+    if !errors.is_empty() {
+        body.insert("errors".into(), json!(errors));
+    }
+    body.insert(
+        "meta".into(),
+        Value::Object(page_meta(&page, more_below, more_above)),
+    );
+    Ok(ok(&Value::Object(body)))
+}
+
+/// `max_results`: 10 when absent, else 5 to 100.
+fn max_results(ctx: &Ctx) -> Result<usize, ApiError> {
+    let Some(v) = ctx.param("max_results") else {
+        return Ok(10);
+    };
+    match v.parse::<usize>() {
+        Ok(n) if (5..=100).contains(&n) => Ok(n),
+        _ => Err(ApiError::invalid(
+            "max_results",
+            &v,
+            &format!("The `max_results` query parameter value [{v}] is not between 5 and 100"),
+        )),
+    }
+}
+
+/// Which of a user's posts a timeline request keeps (`start_time`, `end_time`, `since_id`,
+/// `until_id`, `exclude=replies`); deleted posts never.
+struct TimelineFilter {
+    start: Option<i64>,
+    end: Option<i64>,
+    since: Option<u64>,
+    until: Option<u64>,
+    no_replies: bool,
+}
+
+impl TimelineFilter {
+    fn read(ctx: &Ctx) -> Result<TimelineFilter, ApiError> {
+        Ok(TimelineFilter {
+            start: time_param(ctx, "start_time")?,
+            end: time_param(ctx, "end_time")?,
+            since: ctx.param("since_id").and_then(|v| parse_id(&v)),
+            until: ctx.param("until_id").and_then(|v| parse_id(&v)),
+            no_replies: ctx.list("exclude").iter().any(|e| e == "replies"),
+        })
+    }
+
+    fn keeps(&self, p: &Post) -> bool {
+        !p.deleted
+            && self.start.is_none_or(|s| p.created_at_ms >= s)
+            && self.end.is_none_or(|e| p.created_at_ms <= e)
+            && self.since.is_none_or(|s| p.id > s)
+            && self.until.is_none_or(|u| p.id < u)
+            && !(self.no_replies && p.reply_to.is_some())
+    }
+}
+
+/// `pagination_token`: `n<id>` pages to older posts (below the id), `p<id>` to newer ones
+/// (above it), the id in base 36.
+fn page_token(ctx: &Ctx) -> Result<(Option<u64>, Option<u64>), ApiError> {
+    let Some(t) = ctx.param("pagination_token") else {
+        return Ok((None, None));
+    };
+    let n = t.get(1..).and_then(|s| u64::from_str_radix(s, 36).ok());
+    match (t.as_bytes().first(), n) {
+        (Some(b'n'), Some(n)) => Ok((Some(n), None)),
+        (Some(b'p'), Some(n)) => Ok((None, Some(n))),
+        _ => Err(ApiError::invalid(
+            "pagination_token",
+            &t,
+            "The `pagination_token` query parameter value is not valid",
+        )),
+    }
+}
+
+/// A page's `meta`: its count, its newest and oldest ids and the tokens to the pages beside it.
+fn page_meta(page: &[Post], more_below: bool, more_above: bool) -> Map<String, Value> {
     let mut meta = Map::new();
     meta.insert("result_count".into(), json!(page.len()));
     if let (Some(first), Some(last)) = (page.first(), page.last()) {
@@ -306,13 +342,5 @@ fn user_posts_inner(
             );
         }
     }
-    let mut body = Map::new();
-    if !data.is_empty() {
-        body.insert("data".into(), json!(data));
-    }
-    if !errors.is_empty() {
-        body.insert("errors".into(), json!(errors));
-    }
-    body.insert("meta".into(), Value::Object(meta));
-    Ok(ok(&Value::Object(body)))
+    meta
 }

@@ -13,7 +13,7 @@ use crate::ctx::{parse_id, Ctx};
 use crate::entities::{self, MediaLink};
 use crate::problem::{json_response, ok, ApiError, ApiResult};
 use crate::ratelimit::{self, Ep};
-use crate::state::{Poll, Post, SimState};
+use crate::state::{Inner, Poll, Post, SimState};
 use crate::text;
 
 pub const WRITE_SCOPES: &[&str] = &["tweet.read", "tweet.write", "users.read"];
@@ -93,33 +93,23 @@ fn id_param(param: &str, v: &str) -> Result<u64, ApiError> {
 
 fn validate(req: CreateReq) -> Result<Checked, ApiError> {
     let text = req.text.unwrap_or_default();
-    let has_media = req.media.is_some();
-    let (has_poll, has_quote) = (req.poll.is_some(), req.quote_tweet_id.is_some());
-    if [has_media, has_poll, has_quote, req.card_uri.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count()
-        > 1
-    {
+    let attachments = [
+        req.media.is_some(),
+        req.poll.is_some(),
+        req.quote_tweet_id.is_some(),
+        req.card_uri.is_some(),
+    ];
+    if attachments.iter().filter(|b| **b).count() > 1 {
         return Err(ApiError::invalid(
             "",
             "",
             "You can only specify one of the following: media, poll, quote_tweet_id, card_uri.",
         ));
     }
-    let mut media_ids = Vec::new();
-    if let Some(m) = &req.media {
-        if m.media_ids.is_empty() || m.media_ids.len() > 4 {
-            return Err(ApiError::invalid(
-                "media.media_ids",
-                &m.media_ids.join(","),
-                "Posts can have between 1 and 4 media ids.",
-            ));
-        }
-        for id in &m.media_ids {
-            media_ids.push(id_param("media.media_ids", id)?);
-        }
-    }
+    let media_ids = match &req.media {
+        Some(m) => checked_media_ids(m)?,
+        None => Vec::new(),
+    };
     if text.trim().is_empty() && media_ids.is_empty() {
         return Err(ApiError::invalid(
             "text",
@@ -127,57 +117,20 @@ fn validate(req: CreateReq) -> Result<Checked, ApiError> {
             "Post text must not be empty unless the post has media.",
         ));
     }
-    let poll = match req.poll {
-        None => None,
-        Some(p) => {
-            if !(2..=4).contains(&p.options.len()) {
-                return Err(ApiError::invalid(
-                    "poll.options",
-                    &p.options.join(","),
-                    "A poll needs between 2 and 4 options.",
-                ));
-            }
-            if let Some(o) = p
-                .options
-                .iter()
-                .find(|o| !(1..=25).contains(&o.chars().count()))
-            {
-                return Err(ApiError::invalid(
-                    "poll.options",
-                    o,
-                    "Poll options must be between 1 and 25 characters.",
-                ));
-            }
-            if !(5..=10_080).contains(&p.duration_minutes) {
-                return Err(ApiError::invalid(
-                    "poll.duration_minutes",
-                    &p.duration_minutes.to_string(),
-                    "Poll duration must be between 5 and 10080 minutes.",
-                ));
-            }
-            if let Some(rs) = &p.reply_settings {
-                check_reply_settings("poll.reply_settings", rs)?;
-            }
-            Some(Poll {
-                options: p.options,
-                duration_minutes: p.duration_minutes as u32,
-            })
-        }
-    };
+    let poll = req.poll.map(checked_poll).transpose()?;
     if let Some(rs) = &req.reply_settings {
         check_reply_settings("reply_settings", rs)?;
     }
-    let reply_to = match &req.reply {
-        Some(r) => Some(id_param(
-            "reply.in_reply_to_tweet_id",
-            &r.in_reply_to_tweet_id,
-        )?),
-        None => None,
-    };
-    let quote_of = match &req.quote_tweet_id {
-        Some(q) => Some(id_param("quote_tweet_id", q)?),
-        None => None,
-    };
+    let reply_to = req
+        .reply
+        .as_ref()
+        .map(|r| id_param("reply.in_reply_to_tweet_id", &r.in_reply_to_tweet_id))
+        .transpose()?;
+    let quote_of = req
+        .quote_tweet_id
+        .as_deref()
+        .map(|q| id_param("quote_tweet_id", q))
+        .transpose()?;
     if text::weighted_length(&text) > text::MAX_WEIGHTED_LENGTH {
         return Err(ApiError::forbidden(NOT_PERMITTED));
     }
@@ -197,6 +150,57 @@ fn validate(req: CreateReq) -> Result<Checked, ApiError> {
         media_ids,
         poll,
         reply_settings: req.reply_settings,
+    })
+}
+
+/// One to four media ids, each a number of up to 19 digits.
+fn checked_media_ids(m: &MediaReq) -> Result<Vec<u64>, ApiError> {
+    if m.media_ids.is_empty() || m.media_ids.len() > 4 {
+        return Err(ApiError::invalid(
+            "media.media_ids",
+            &m.media_ids.join(","),
+            "Posts can have between 1 and 4 media ids.",
+        ));
+    }
+    m.media_ids
+        .iter()
+        .map(|id| id_param("media.media_ids", id))
+        .collect()
+}
+
+/// X's limits in the order X checks them: the option count, each option's length, the duration.
+fn checked_poll(p: PollReq) -> Result<Poll, ApiError> {
+    if !(2..=4).contains(&p.options.len()) {
+        return Err(ApiError::invalid(
+            "poll.options",
+            &p.options.join(","),
+            "A poll needs between 2 and 4 options.",
+        ));
+    }
+    if let Some(o) = p
+        .options
+        .iter()
+        .find(|o| !(1..=25).contains(&o.chars().count()))
+    {
+        return Err(ApiError::invalid(
+            "poll.options",
+            o,
+            "Poll options must be between 1 and 25 characters.",
+        ));
+    }
+    if !(5..=10_080).contains(&p.duration_minutes) {
+        return Err(ApiError::invalid(
+            "poll.duration_minutes",
+            &p.duration_minutes.to_string(),
+            "Poll duration must be between 5 and 10080 minutes.",
+        ));
+    }
+    if let Some(rs) = &p.reply_settings {
+        check_reply_settings("poll.reply_settings", rs)?;
+    }
+    Ok(Poll {
+        options: p.options,
+        duration_minutes: p.duration_minutes as u32,
     })
 }
 
@@ -232,66 +236,11 @@ pub async fn create(State(st): State<Arc<SimState>>, req: Request) -> ApiResult 
 
 fn insert(st: &SimState, user_id: u64, app_id: u64, c: Checked) -> Result<(u64, String), ApiError> {
     let now_ms = st.clock.now_ms();
-    let now = now_ms.div_euclid(1000);
     let mut inner = st.inner.lock();
     let inner = &mut *inner;
-    let mut kinds = (0, 0, 0); // images, gifs, videos
-    for id in &c.media_ids {
-        match inner.media.get(id) {
-            Some(m) if m.owner == user_id && m.ready(now) => {
-                if m.is_video() {
-                    kinds.2 += 1
-                } else if m.is_gif() {
-                    kinds.1 += 1
-                } else {
-                    kinds.0 += 1
-                }
-            }
-            _ => {
-                return Err(ApiError::invalid(
-                    "media.media_ids",
-                    &id.to_string(),
-                    "Your media IDs are invalid.",
-                ))
-            }
-        }
-    }
-    if (kinds.1 + kinds.2 > 0) && c.media_ids.len() > 1 {
-        return Err(ApiError::invalid(
-            "media.media_ids",
-            "",
-            "A post can have up to 4 images, or 1 GIF, or 1 video.",
-        ));
-    }
-    let reply_to = match c.reply_to {
-        Some(pid) => match inner.posts.get(&pid) {
-            Some(p) if !p.deleted => Some((pid, p.author_id)),
-            _ => {
-                return Err(ApiError::forbidden(
-                    "You attempted to reply to a Tweet that is deleted or not visible to you.",
-                ))
-            }
-        },
-        None => None,
-    };
-    if let Some(q) = c.quote_of {
-        if inner.posts.get(&q).is_none_or(|p| p.deleted) {
-            return Err(ApiError::forbidden(
-                "You attempted to quote a Tweet that is deleted or not visible to you.",
-            ));
-        }
-    }
-    if let Some(k) = c.dup_key {
-        if let Some(prev) = inner
-            .dups
-            .get(&(user_id, k))
-            .and_then(|id| inner.posts.get(id))
-        {
-            if !prev.deleted && now_ms - prev.created_at_ms < 86_400_000 {
-                return Err(ApiError::forbidden(DUPLICATE));
-            }
-        }
-    }
+    let has_video = check_media(inner, user_id, now_ms.div_euclid(1000), &c.media_ids)?;
+    let reply_to = check_targets(inner, &c)?;
+    check_duplicate(inner, user_id, c.dup_key, now_ms)?;
     let id = inner.next_id(now_ms);
     if let Some(k) = c.dup_key {
         inner.dups.insert((user_id, k), id);
@@ -309,7 +258,7 @@ fn insert(st: &SimState, user_id: u64, app_id: u64, c: Checked) -> Result<(u64, 
             .users
             .get(&user_id)
             .map_or("i", |u| u.username.as_str());
-        let kind = if kinds.2 > 0 { "video" } else { "photo" };
+        let kind = if has_video { "video" } else { "photo" };
         let media = MediaLink {
             media_key: format!("3_{m}"),
             expanded_url: format!("https://x.com/{username}/status/{id}/{kind}/1"),
@@ -340,6 +289,86 @@ fn insert(st: &SimState, user_id: u64, app_id: u64, c: Checked) -> Result<(u64, 
         },
     );
     Ok((id, text))
+}
+
+/// Every id is the user's own finished upload, and a GIF or a video comes alone; answers
+/// whether the media is a video.
+fn check_media(inner: &Inner, user_id: u64, now: i64, ids: &[u64]) -> Result<bool, ApiError> {
+    let mut kinds = (0, 0, 0); // images, gifs, videos
+    for id in ids {
+        match inner.media.get(id) {
+            Some(m) if m.owner == user_id && m.ready(now) => {
+                if m.is_video() {
+                    kinds.2 += 1
+                } else if m.is_gif() {
+                    kinds.1 += 1
+                } else {
+                    kinds.0 += 1
+                }
+            }
+            _ => {
+                return Err(ApiError::invalid(
+                    "media.media_ids",
+                    &id.to_string(),
+                    "Your media IDs are invalid.",
+                ))
+            }
+        }
+    }
+    if (kinds.1 + kinds.2 > 0) && ids.len() > 1 {
+        return Err(ApiError::invalid(
+            "media.media_ids",
+            "",
+            "A post can have up to 4 images, or 1 GIF, or 1 video.",
+        ));
+    }
+    Ok(kinds.2 > 0)
+}
+
+/// The replied-to and quoted posts exist and are not deleted; answers the replied-to post
+/// and its author.
+fn check_targets(inner: &Inner, c: &Checked) -> Result<Option<(u64, u64)>, ApiError> {
+    let reply_to = match c.reply_to {
+        Some(pid) => match inner.posts.get(&pid) {
+            Some(p) if !p.deleted => Some((pid, p.author_id)),
+            _ => {
+                return Err(ApiError::forbidden(
+                    "You attempted to reply to a Tweet that is deleted or not visible to you.",
+                ))
+            }
+        },
+        None => None,
+    };
+    if let Some(q) = c.quote_of {
+        if inner.posts.get(&q).is_none_or(|p| p.deleted) {
+            return Err(ApiError::forbidden(
+                "You attempted to quote a Tweet that is deleted or not visible to you.",
+            ));
+        }
+    }
+    Ok(reply_to)
+}
+
+/// X refuses the same text from the same user within 24 hours while the first post stands.
+fn check_duplicate(
+    inner: &Inner,
+    user_id: u64,
+    dup_key: Option<u64>,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    let Some(k) = dup_key else {
+        return Ok(());
+    };
+    let prev = inner
+        .dups
+        .get(&(user_id, k))
+        .and_then(|id| inner.posts.get(id));
+    match prev {
+        Some(prev) if !prev.deleted && now_ms - prev.created_at_ms < 86_400_000 => {
+            Err(ApiError::forbidden(DUPLICATE))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub async fn delete(

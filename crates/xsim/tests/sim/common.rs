@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use base64::Engine;
-use reqwest::{redirect, Client, StatusCode};
+use reqwest::{redirect, Client, Method, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use xsim::{Profile, Sim, SimConfig, SimHandle};
@@ -84,4 +84,26 @@ pub async fn token_req(c: &Client, sim: &SimHandle, form: &[(&str, &str)]) -> (S
         .await
         .unwrap();
     (r.status(), r.json().await.unwrap())
+}
+
+/// `method` on the simulator's `path` with a bearer token, to add a query or a body to.
+pub fn bearer(
+    c: &Client,
+    sim: &SimHandle,
+    method: Method,
+    path: &str,
+    token: &str,
+) -> RequestBuilder {
+    c.request(method, format!("{}{path}", sim.base_url()))
+        .bearer_auth(token)
+}
+
+/// Sends `req`; answers the response.
+pub async fn send(req: RequestBuilder) -> reqwest::Response {
+    req.send().await.unwrap()
+}
+
+/// Sends `req`; answers its JSON body.
+pub async fn send_json(req: RequestBuilder) -> Value {
+    req.send().await.unwrap().json().await.unwrap()
 }

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use crate::schema::{response_schema, validate};
-use reqwest::StatusCode;
+use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use xsim::Profile;
 
@@ -39,14 +39,60 @@ fn assert_rate_headers(resp: &reqwest::Response, why: &str) {
     );
 }
 
+/// A client that has been through the OAuth 2.0 dance: `access` is its user token.
+struct Session {
+    c: Client,
+    base: String,
+    access: String,
+}
+
+impl Session {
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.c
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.access)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.c
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.access)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn delete(&self, path: &str) -> reqwest::Response {
+        self.c
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(&self.access)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
 #[tokio::test]
 async fn the_oauth_dance_and_posting_conform_to_xs_spec() {
     let (sim, c) = start(Profile::Free).await;
-    let base = sim.base_url();
+    let x = oauth_dance(c, sim.base_url()).await;
+
+    let user_id = users_me_conforms(&x).await;
+    let id = a_create_conforms_and_its_duplicate_is_a_403(&x).await;
+    a_lookup_with_one_missing_id_conforms(&x, &id).await;
+    like_timeline_and_delete_conform(&x, &user_id, &id).await;
+    the_free_tier_allows_17_post_requests_a_day(&x).await;
+    the_admin_log_has_every_post_exactly_once(&x, &user_id).await;
+}
+
+/// Authorize (a redirect back with code and state), then the token in X's documented response.
+async fn oauth_dance(c: Client, base: String) -> Session {
     let (verifier, challenge) = pkce();
     let redirect = "http://127.0.0.1:9/callback";
-
-    // Authorize: a redirect back with code and state.
     let auth = c
         .get(format!("{base}/i/oauth2/authorize"))
         .query(&[
@@ -79,7 +125,6 @@ async fn the_oauth_dance_and_posting_conform_to_xs_spec() {
         .unwrap()
         .to_string();
 
-    // Token: X's documented token response.
     let token: Value = c
         .post(format!("{base}/2/oauth2/token"))
         .basic_auth(xsim::DEFAULT_CLIENT_ID, Some(xsim::DEFAULT_CLIENT_SECRET))
@@ -100,28 +145,24 @@ async fn the_oauth_dance_and_posting_conform_to_xs_spec() {
     assert!(token["scope"].as_str().unwrap().contains("offline.access"));
     let access = token["access_token"].as_str().unwrap().to_string();
     assert!(token["refresh_token"].is_string());
+    Session { c, base, access }
+}
 
-    // Users/me.
-    let me = c
-        .get(format!("{base}/2/users/me?user.fields=public_metrics"))
-        .bearer_auth(&access)
-        .send()
-        .await
-        .unwrap();
+/// Answers the user's id.
+async fn users_me_conforms(x: &Session) -> String {
+    let me = x.get("/2/users/me?user.fields=public_metrics").await;
     assert_eq!(me.status(), 200);
     assert_rate_headers(&me, "users/me");
     let me: Value = me.json().await.unwrap();
     assert_conforms(&me, "/2/users/me", "get", "200", "application/json");
-    let user_id = me["data"]["id"].as_str().unwrap().to_string();
+    me["data"]["id"].as_str().unwrap().to_string()
+}
 
-    // Create, then the same text again.
-    let created = c
-        .post(format!("{base}/2/tweets"))
-        .bearer_auth(&access)
-        .json(&json!({"text": "conformance hello"}))
-        .send()
-        .await
-        .unwrap();
+/// Create, then the same text again; answers the post's id.
+async fn a_create_conforms_and_its_duplicate_is_a_403(x: &Session) -> String {
+    let created = x
+        .post("/2/tweets", &json!({"text": "conformance hello"}))
+        .await;
     assert_eq!(created.status(), 201);
     assert_rate_headers(&created, "create");
     for h in [
@@ -143,13 +184,9 @@ async fn the_oauth_dance_and_posting_conform_to_xs_spec() {
     assert_eq!(id.len(), 19, "ids are 19-digit strings");
     assert_eq!(created["data"]["edit_history_tweet_ids"], json!([id]));
 
-    let dup = c
-        .post(format!("{base}/2/tweets"))
-        .bearer_auth(&access)
-        .json(&json!({"text": "conformance hello"}))
-        .send()
-        .await
-        .unwrap();
+    let dup = x
+        .post("/2/tweets", &json!({"text": "conformance hello"}))
+        .await;
     assert_eq!(dup.status(), 403);
     let dup: Value = dup.json().await.unwrap();
     assert_eq!(
@@ -158,19 +195,19 @@ async fn the_oauth_dance_and_posting_conform_to_xs_spec() {
     );
     assert_eq!(dup["status"], 403);
     assert!(dup["title"].is_string() && dup["type"].is_string());
+    id
+}
 
-    // Lookup with one missing id: data plus a partial error that conforms to Problem.
-    let lookup: Value = c
-        .get(format!("{base}/2/tweets?ids={id},1234567890123456789&tweet.fields=public_metrics,created_at,author_id"))
-        .bearer_auth(&access)
-        .send()
+/// Lookup with one missing id: data plus a partial error that conforms to Problem.
+async fn a_lookup_with_one_missing_id_conforms(x: &Session, id: &str) {
+    let lookup: Value = x
+        .get(&format!("/2/tweets?ids={id},1234567890123456789&tweet.fields=public_metrics,created_at,author_id"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     assert_conforms(&lookup, "/2/tweets", "get", "200", "application/json");
-    assert_eq!(lookup["data"][0]["id"], id.as_str());
+    assert_eq!(lookup["data"][0]["id"], id);
     assert!(
         lookup["errors"][0]["type"]
             .as_str()
@@ -178,15 +215,16 @@ async fn the_oauth_dance_and_posting_conform_to_xs_spec() {
             .ends_with("resource-not-found"),
         "{lookup}"
     );
+}
 
-    // Like, the user's timeline, delete.
-    let liked: Value = c
-        .post(format!("{base}/2/users/{user_id}/likes"))
-        .bearer_auth(&access)
-        .json(&json!({"tweet_id": id}))
-        .send()
+/// Like, the user's timeline, delete.
+async fn like_timeline_and_delete_conform(x: &Session, user_id: &str, id: &str) {
+    let liked: Value = x
+        .post(
+            &format!("/2/users/{user_id}/likes"),
+            &json!({"tweet_id": id}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -198,12 +236,9 @@ async fn the_oauth_dance_and_posting_conform_to_xs_spec() {
         "application/json",
     );
     assert_eq!(liked["data"]["liked"], true);
-    let timeline: Value = c
-        .get(format!("{base}/2/users/{user_id}/tweets?max_results=5"))
-        .bearer_auth(&access)
-        .send()
+    let timeline: Value = x
+        .get(&format!("/2/users/{user_id}/tweets?max_results=5"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -214,12 +249,9 @@ async fn the_oauth_dance_and_posting_conform_to_xs_spec() {
         "200",
         "application/json",
     );
-    let deleted: Value = c
-        .delete(format!("{base}/2/tweets/{id}"))
-        .bearer_auth(&access)
-        .send()
+    let deleted: Value = x
+        .delete(&format!("/2/tweets/{id}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -231,18 +263,19 @@ async fn the_oauth_dance_and_posting_conform_to_xs_spec() {
         "application/json",
     );
     assert_eq!(deleted["data"]["deleted"], true);
+}
 
-    // The free tier allows 17 post requests a day (the duplicate counted too, as on X): the
-    // 18th request is a 429 with the daily headers at zero.
+/// The free tier allows 17 post requests a day (the duplicate counted too, as on X): the 18th
+/// request is a 429 with the daily headers at zero.
+async fn the_free_tier_allows_17_post_requests_a_day(x: &Session) {
     let mut created_in_loop = 0;
     let limited = loop {
-        let r = c
-            .post(format!("{base}/2/tweets"))
-            .bearer_auth(&access)
-            .json(&json!({"text": format!("post {created_in_loop}")}))
-            .send()
-            .await
-            .unwrap();
+        let r = x
+            .post(
+                "/2/tweets",
+                &json!({"text": format!("post {created_in_loop}")}),
+            )
+            .await;
         if r.status() != 201 {
             break r;
         }
@@ -258,16 +291,18 @@ async fn the_oauth_dance_and_posting_conform_to_xs_spec() {
     assert_eq!(limited.headers()["x-user-limit-24hour-remaining"], "0");
     let problem: Value = limited.json().await.unwrap();
     assert_eq!(problem["status"], 429);
+}
 
-    // The admin log has every post created for the user, exactly once.
-    let log: Value = c
-        .get(format!("{base}/__admin/posts?user_id={user_id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+/// The admin log has every post created for the user, exactly once.
+async fn the_admin_log_has_every_post_exactly_once(x: &Session, user_id: &str) {
+    let log: Value =
+        x.c.get(format!("{}/__admin/posts?user_id={user_id}", x.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     let posts = log["posts"].as_array().cloned().unwrap_or_default();
     assert_eq!(
         posts.len(),

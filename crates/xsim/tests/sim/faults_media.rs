@@ -1,8 +1,9 @@
 //! Fault injection, timelines and media upload.
 
 use base64::Engine;
+use reqwest::{Client, Method};
 use serde_json::{json, Value};
-use xsim::Profile;
+use xsim::{Profile, SimHandle};
 
 use crate::common::*;
 
@@ -70,119 +71,68 @@ async fn lose_response_fault_leaves_one_post() {
 async fn timeline_pagination_and_media() {
     let (sim, c) = start(Profile::Standard).await;
     let t = user_token(&sim);
-    let base = sim.base_url();
+    a_timeline_pages_newest_first_in_pages_of_5_to_100(&c, &sim, &t).await;
+    a_chunked_video_can_be_posted_once_processed(&c, &sim, &t).await;
+    a_multipart_image_can_be_posted(&c, &sim, &t).await;
+}
+
+async fn a_timeline_pages_newest_first_in_pages_of_5_to_100(c: &Client, sim: &SimHandle, t: &str) {
     for i in 0..12 {
         assert_eq!(
-            post_text(&c, &sim, &t, &format!("timeline {i}"))
+            post_text(c, sim, t, &format!("timeline {i}"))
                 .await
                 .status(),
             201
         );
     }
-    let url = format!("{base}/2/users/{}/tweets", xsim::DEFAULT_USER_ID);
-    let p1: Value = c
-        .get(&url)
-        .query(&[("max_results", "5")])
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let path = format!("/2/users/{}/tweets", xsim::DEFAULT_USER_ID);
+    let timeline = || bearer(c, sim, Method::GET, &path, t);
+    let p1 = send_json(timeline().query(&[("max_results", "5")])).await;
     assert_eq!(p1["meta"]["result_count"], 5);
     assert_eq!(p1["data"][0]["text"], "timeline 11");
     let next = p1["meta"]["next_token"].as_str().unwrap();
-    let p2: Value = c
-        .get(&url)
-        .query(&[("max_results", "5"), ("pagination_token", next)])
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let p2 = send_json(timeline().query(&[("max_results", "5"), ("pagination_token", next)])).await;
     assert_eq!(p2["data"][0]["text"], "timeline 6");
-    let r = c
-        .get(&url)
-        .query(&[("max_results", "4")])
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
+    let r = send(timeline().query(&[("max_results", "4")])).await;
     assert_eq!(r.status(), 400);
+}
 
-    // Chunked upload of a video: processing until 3 s of sim time have passed.
-    let init: Value = c
-        .post(format!("{base}/2/media/upload/initialize"))
-        .bearer_auth(&t)
-        .json(
+/// Chunked upload of a video: processing until 3 s of sim time have passed.
+async fn a_chunked_video_can_be_posted_once_processed(c: &Client, sim: &SimHandle, t: &str) {
+    let init = send_json(
+        bearer(c, sim, Method::POST, "/2/media/upload/initialize", t).json(
             &json!({"total_bytes": 6, "media_type": "video/mp4", "media_category": "tweet_video"}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     let mid = init["data"]["id"].as_str().unwrap().to_string();
     for (i, chunk) in ["abc", "def"].iter().enumerate() {
         let b64 = base64::engine::general_purpose::STANDARD.encode(chunk);
-        let r = c
-            .post(format!("{base}/2/media/upload/{mid}/append"))
-            .bearer_auth(&t)
-            .json(&json!({"media": b64, "segment_index": i}))
-            .send()
-            .await
-            .unwrap();
+        let append = bearer(
+            c,
+            sim,
+            Method::POST,
+            &format!("/2/media/upload/{mid}/append"),
+            t,
+        );
+        let r = send(append.json(&json!({"media": b64, "segment_index": i}))).await;
         assert_eq!(r.status(), 200);
     }
-    let fin: Value = c
-        .post(format!("{base}/2/media/upload/{mid}/finalize"))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let finalize = format!("/2/media/upload/{mid}/finalize");
+    let fin = send_json(bearer(c, sim, Method::POST, &finalize, t)).await;
     assert_eq!(fin["data"]["processing_info"]["state"], "pending");
     let attach = json!({"text": "video", "media": {"media_ids": [mid]}});
-    assert_eq!(
-        c.post(format!("{base}/2/tweets"))
-            .bearer_auth(&t)
-            .json(&attach)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        400
-    );
-    advance(&c, &sim, 5).await;
-    let st: Value = c
-        .get(format!("{base}/2/media/upload"))
-        .query(&[("command", "STATUS"), ("media_id", mid.as_str())])
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let post = || bearer(c, sim, Method::POST, "/2/tweets", t).json(&attach);
+    assert_eq!(send(post()).await.status(), 400);
+    advance(c, sim, 5).await;
+    let status = bearer(c, sim, Method::GET, "/2/media/upload", t);
+    let st = send_json(status.query(&[("command", "STATUS"), ("media_id", mid.as_str())])).await;
     assert_eq!(st["data"]["processing_info"]["state"], "succeeded");
-    assert_eq!(
-        c.post(format!("{base}/2/tweets"))
-            .bearer_auth(&t)
-            .json(&attach)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        201
-    );
+    assert_eq!(send(post()).await.status(), 201);
+}
 
-    // Simple multipart upload of an image, then a post with it.
+/// Simple multipart upload of an image, then a post with it.
+async fn a_multipart_image_can_be_posted(c: &Client, sim: &SimHandle, t: &str) {
     let png = vec![0x89, b'P', b'N', b'G', 0, 0, 0, 0];
     let form = reqwest::multipart::Form::new()
         .part(
@@ -190,24 +140,12 @@ async fn timeline_pagination_and_media() {
             reqwest::multipart::Part::bytes(png).file_name("a.png"),
         )
         .text("media_category", "tweet_image");
-    let up: Value = c
-        .post(format!("{base}/2/media/upload"))
-        .bearer_auth(&t)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let up = send_json(bearer(c, sim, Method::POST, "/2/media/upload", t).multipart(form)).await;
     assert_eq!(up["data"]["image"]["image_type"], "image/png");
     let img = up["data"]["id"].as_str().unwrap();
-    let r = c
-        .post(format!("{base}/2/tweets"))
-        .bearer_auth(&t)
-        .json(&json!({"media": {"media_ids": [img]}}))
-        .send()
-        .await
-        .unwrap();
+    let r = send(
+        bearer(c, sim, Method::POST, "/2/tweets", t).json(&json!({"media": {"media_ids": [img]}})),
+    )
+    .await;
     assert_eq!(r.status(), 201);
 }

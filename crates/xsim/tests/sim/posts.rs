@@ -1,7 +1,8 @@
 //! Creating, deleting and reading posts; weighted length; rate limits.
 
+use reqwest::{Client, Method};
 use serde_json::{json, Value};
-use xsim::Profile;
+use xsim::{Profile, SimHandle};
 
 use crate::common::*;
 
@@ -9,7 +10,22 @@ use crate::common::*;
 async fn create_duplicate_delete_and_lookup() {
     let (sim, c) = start(Profile::Standard).await;
     let t = user_token(&sim);
-    let r = post_text(&c, &sim, &t, "hello world").await;
+    let id = a_create_answers_a_19_digit_id_and_its_duplicate_a_403(&c, &sim, &t).await;
+    let id2 = a_later_post_has_a_greater_id_and_the_first_is_deleted(&c, &sim, &t, &id).await;
+    a_lookup_answers_the_live_post_and_not_found_for_the_deleted_one(&c, &sim, &t, &id, &id2).await;
+    metrics_grow_with_the_clock_and_the_access_token_expires(&c, &sim, &t, &id2).await;
+    let t = user_token(&sim);
+    only_a_user_posts_and_likes_as_themselves(&c, &sim, &t, &id2).await;
+    exclusive_attachments_bad_polls_and_blank_text_are_refused(&c, &sim, &t, &id2).await;
+}
+
+/// Answers the post's id.
+async fn a_create_answers_a_19_digit_id_and_its_duplicate_a_403(
+    c: &Client,
+    sim: &SimHandle,
+    t: &str,
+) -> String {
+    let r = post_text(c, sim, t, "hello world").await;
     assert_eq!(r.status(), 201);
     assert!(r.headers().contains_key("x-rate-limit-remaining"));
     let body: Value = r.json().await.unwrap();
@@ -17,14 +33,23 @@ async fn create_duplicate_delete_and_lookup() {
     assert_eq!(id.len(), 19);
     assert_eq!(body["data"]["edit_history_tweet_ids"], json!([id]));
 
-    let r = post_text(&c, &sim, &t, "hello world").await;
+    let r = post_text(c, sim, t, "hello world").await;
     assert_eq!(r.status(), 403);
     assert_eq!(
         r.json::<Value>().await.unwrap(),
         json!({"detail":"You are not allowed to create a Tweet with duplicate content.","type":"about:blank","title":"Forbidden","status":403})
     );
+    id
+}
 
-    let id2 = post_text(&c, &sim, &t, "second")
+/// Answers the second post's id.
+async fn a_later_post_has_a_greater_id_and_the_first_is_deleted(
+    c: &Client,
+    sim: &SimHandle,
+    t: &str,
+    id: &str,
+) -> String {
+    let id2 = post_text(c, sim, t, "second")
         .await
         .json::<Value>()
         .await
@@ -33,34 +58,34 @@ async fn create_duplicate_delete_and_lookup() {
         .unwrap()
         .to_string();
     assert!(id2.parse::<u64>().unwrap() > id.parse::<u64>().unwrap());
-    let r = c
-        .delete(format!("{}/2/tweets/{id}", sim.base_url()))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.json::<Value>().await.unwrap(),
-        json!({"data": {"deleted": true}})
-    );
+    let r = send_json(bearer(
+        c,
+        sim,
+        Method::DELETE,
+        &format!("/2/tweets/{id}"),
+        t,
+    ))
+    .await;
+    assert_eq!(r, json!({"data": {"deleted": true}}));
+    id2
+}
 
-    // Lookup with a deleted id: data for the live one, a resource-not-found entry for the other.
-    let r: Value = c
-        .get(format!("{}/2/tweets", sim.base_url()))
-        .query(&[
-            ("ids", format!("{id},{id2}")),
-            (
-                "tweet.fields",
-                "public_metrics,non_public_metrics,created_at,author_id".into(),
-            ),
-        ])
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+/// Lookup with a deleted id: data for the live one, a resource-not-found entry for the other.
+async fn a_lookup_answers_the_live_post_and_not_found_for_the_deleted_one(
+    c: &Client,
+    sim: &SimHandle,
+    t: &str,
+    id: &str,
+    id2: &str,
+) {
+    let r = send_json(bearer(c, sim, Method::GET, "/2/tweets", t).query(&[
+        ("ids", format!("{id},{id2}")),
+        (
+            "tweet.fields",
+            "public_metrics,non_public_metrics,created_at,author_id".into(),
+        ),
+    ]))
+    .await;
     assert_eq!(r["data"][0]["id"], id2);
     assert_eq!(r["data"][0]["author_id"], xsim::DEFAULT_USER_ID.to_string());
     assert!(r["data"][0]["public_metrics"]["impression_count"].is_u64());
@@ -70,22 +95,23 @@ async fn create_duplicate_delete_and_lookup() {
         .as_str()
         .unwrap()
         .ends_with("/resource-not-found"));
+}
 
-    // Metrics grow with the sim clock; the app-only token gets no private metrics.
-    advance(&c, &sim, 86_400).await;
-    let r: Value = c
-        .get(format!("{}/2/tweets", sim.base_url()))
-        .query(&[
-            ("ids", id2.as_str()),
-            ("tweet.fields", "public_metrics,non_public_metrics"),
-        ])
-        .bearer_auth(xsim::DEFAULT_APP_BEARER)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+/// Metrics grow with the sim clock; the app-only token gets no private metrics; a day later
+/// the 2-hour access token has expired.
+async fn metrics_grow_with_the_clock_and_the_access_token_expires(
+    c: &Client,
+    sim: &SimHandle,
+    t: &str,
+    id2: &str,
+) {
+    advance(c, sim, 86_400).await;
+    let lookup = bearer(c, sim, Method::GET, "/2/tweets", xsim::DEFAULT_APP_BEARER);
+    let r = send_json(lookup.query(&[
+        ("ids", id2),
+        ("tweet.fields", "public_metrics,non_public_metrics"),
+    ]))
+    .await;
     assert!(
         r["data"][0]["public_metrics"]["impression_count"]
             .as_u64()
@@ -97,77 +123,58 @@ async fn create_duplicate_delete_and_lookup() {
         .as_str()
         .unwrap()
         .ends_with("/not-authorized-for-field"));
-    // The 2-hour access token has expired by now.
-    assert_eq!(post_text(&c, &sim, &t, "expired").await.status(), 401);
-    let t = user_token(&sim);
+    assert_eq!(post_text(c, sim, t, "expired").await.status(), 401);
+}
 
-    // App-only auth cannot post; another user's id in the path is refused.
-    let r = post_text(&c, &sim, xsim::DEFAULT_APP_BEARER, "app only").await;
+/// App-only auth cannot post; another user's id in the path is refused; the user's own likes,
+/// unlikes and reposts answer X's bodies.
+async fn only_a_user_posts_and_likes_as_themselves(
+    c: &Client,
+    sim: &SimHandle,
+    t: &str,
+    id2: &str,
+) {
+    let r = post_text(c, sim, xsim::DEFAULT_APP_BEARER, "app only").await;
     assert_eq!(r.status(), 403);
     assert!(r.json::<Value>().await.unwrap()["type"]
         .as_str()
         .unwrap()
         .ends_with("/unsupported-authentication"));
-    let r = c
-        .post(format!("{}/2/users/123/likes", sim.base_url()))
-        .bearer_auth(&t)
-        .json(&json!({"tweet_id": id2}))
-        .send()
-        .await
-        .unwrap();
+    let target = json!({"tweet_id": id2});
+    let r = send(bearer(c, sim, Method::POST, "/2/users/123/likes", t).json(&target)).await;
     assert_eq!(r.status(), 403);
     let me = xsim::DEFAULT_USER_ID;
-    let r: Value = c
-        .post(format!("{}/2/users/{me}/likes", sim.base_url()))
-        .bearer_auth(&t)
-        .json(&json!({"tweet_id": id2}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r =
+        send_json(bearer(c, sim, Method::POST, &format!("/2/users/{me}/likes"), t).json(&target))
+            .await;
     assert_eq!(r, json!({"data": {"liked": true}}));
-    let r: Value = c
-        .delete(format!("{}/2/users/{me}/likes/{id2}", sim.base_url()))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unlike = format!("/2/users/{me}/likes/{id2}");
+    let r = send_json(bearer(c, sim, Method::DELETE, &unlike, t)).await;
     assert_eq!(r, json!({"data": {"liked": false}}));
-    let r: Value = c
-        .post(format!("{}/2/users/{me}/retweets", sim.base_url()))
-        .bearer_auth(&t)
-        .json(&json!({"tweet_id": id2}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let repost = bearer(c, sim, Method::POST, &format!("/2/users/{me}/retweets"), t);
+    let r = send_json(repost.json(&target)).await;
     assert_eq!(r, json!({"data": {"retweeted": true}}));
+}
 
-    // Mutually exclusive attachments and bad polls.
-    let r = c.post(format!("{}/2/tweets", sim.base_url())).bearer_auth(&t)
-        .json(&json!({"text": "x", "quote_tweet_id": id2, "poll": {"options": ["a", "b"], "duration_minutes": 60}}))
-        .send().await.unwrap();
+/// Mutually exclusive attachments, bad polls and blank text.
+async fn exclusive_attachments_bad_polls_and_blank_text_are_refused(
+    c: &Client,
+    sim: &SimHandle,
+    t: &str,
+    id2: &str,
+) {
+    let both = json!({"text": "x", "quote_tweet_id": id2, "poll": {"options": ["a", "b"], "duration_minutes": 60}});
+    let r = send(bearer(c, sim, Method::POST, "/2/tweets", t).json(&both)).await;
     assert_eq!(r.status(), 400);
     assert!(r.json::<Value>().await.unwrap()["type"]
         .as_str()
         .unwrap()
         .ends_with("/invalid-request"));
-    let r = c
-        .post(format!("{}/2/tweets", sim.base_url()))
-        .bearer_auth(&t)
-        .json(&json!({"text": "poll", "poll": {"options": ["only one"], "duration_minutes": 60}}))
-        .send()
-        .await
-        .unwrap();
+    let one_option =
+        json!({"text": "poll", "poll": {"options": ["only one"], "duration_minutes": 60}});
+    let r = send(bearer(c, sim, Method::POST, "/2/tweets", t).json(&one_option)).await;
     assert_eq!(r.status(), 400);
-    let r = post_text(&c, &sim, &t, "   ").await;
+    let r = post_text(c, sim, t, "   ").await;
     assert_eq!(r.status(), 400);
 }
 
@@ -275,43 +282,17 @@ async fn urls_come_back_as_tco_links_with_entities_on_create_timeline_and_lookup
     // Act
     let created: Value = post_text(&c, &sim, &t, sent).await.json().await.unwrap();
     let id = created["data"]["id"].as_str().unwrap().to_string();
-    let timeline: Value = c
-        .get(format!(
-            "{}/2/users/{}/tweets",
-            sim.base_url(),
-            xsim::DEFAULT_USER_ID
-        ))
-        .query(&[("tweet.fields", "entities,created_at")])
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let looked_up: Value = c
-        .get(format!("{}/2/tweets", sim.base_url()))
-        .query(&[
-            ("ids", id.as_str()),
-            ("tweet.fields", "entities,created_at"),
-        ])
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let plain: Value = c
-        .get(format!("{}/2/tweets", sim.base_url()))
-        .query(&[("ids", id.as_str())])
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fields = ("tweet.fields", "entities,created_at");
+    let timeline_path = format!("/2/users/{}/tweets", xsim::DEFAULT_USER_ID);
+    let timeline =
+        send_json(bearer(&c, &sim, Method::GET, &timeline_path, &t).query(&[fields])).await;
+    let looked_up = send_json(
+        bearer(&c, &sim, Method::GET, "/2/tweets", &t).query(&[("ids", id.as_str()), fields]),
+    )
+    .await;
+    let plain =
+        send_json(bearer(&c, &sim, Method::GET, "/2/tweets", &t).query(&[("ids", id.as_str())]))
+            .await;
 
     // Assert: the text is trimmed, each URL a 23-character t.co link.
     let text = created["data"]["text"].as_str().unwrap();
@@ -332,12 +313,27 @@ async fn urls_come_back_as_tco_links_with_entities_on_create_timeline_and_lookup
         "create answers id and text"
     );
     let e = &post["entities"];
+    assert_url_entities(text, [&caps[1], &caps[2]], e);
+    assert_mention_hashtag_and_cashtag_entities(text, e);
+    let admin = &sim.state().posts_of(Some(xsim::DEFAULT_USER_ID))[0];
+    assert_eq!(
+        admin["sent_text"], sent,
+        "the admin log keeps what was sent"
+    );
+
+    // The duplicate rule looks at the text as written, not at the fresh t.co links.
+    let again = post_text(&c, &sim, &t, sent.trim()).await;
+    assert_eq!(again.status(), 403);
+}
+
+/// The two URLs of the test's text, `links` being their t.co forms in the text.
+fn assert_url_entities(text: &str, links: [&str; 2], e: &Value) {
     let urls = e["urls"].as_array().unwrap();
     assert_eq!(urls.len(), 2);
-    assert_eq!(urls[0]["url"], caps[1].to_string());
+    assert_eq!(urls[0]["url"], links[0].to_string());
     assert_eq!(urls[0]["expanded_url"], "https://example.com/launch?x=1");
     assert_eq!(urls[0]["display_url"], "example.com/launch?x=1");
-    assert_eq!(urls[1]["url"], caps[2].to_string());
+    assert_eq!(urls[1]["url"], links[1].to_string());
     assert_eq!(
         urls[1]["expanded_url"], "http://docs.example.org/guide",
         "scheme added"
@@ -353,6 +349,10 @@ async fn urls_come_back_as_tco_links_with_entities_on_create_timeline_and_lookup
             u["url"].as_str().unwrap()
         );
     }
+}
+
+/// A known and an unknown mention, `#Rust` and `$BTC`.
+fn assert_mention_hashtag_and_cashtag_entities(text: &str, e: &Value) {
     let mentions = e["mentions"].as_array().unwrap();
     assert_eq!(mentions.len(), 2);
     assert_eq!(
@@ -368,13 +368,4 @@ async fn urls_come_back_as_tco_links_with_entities_on_create_timeline_and_lookup
         "#Rust"
     );
     assert_eq!(e["cashtags"][0]["tag"], "BTC");
-    let admin = &sim.state().posts_of(Some(xsim::DEFAULT_USER_ID))[0];
-    assert_eq!(
-        admin["sent_text"], sent,
-        "the admin log keeps what was sent"
-    );
-
-    // The duplicate rule looks at the text as written, not at the fresh t.co links.
-    let again = post_text(&c, &sim, &t, sent.trim()).await;
-    assert_eq!(again.status(), 403);
 }

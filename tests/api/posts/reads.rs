@@ -1,0 +1,164 @@
+//! Reading posts: workspace isolation and roles, lists and their items.
+
+use super::{in_hours, PostsTest};
+use crate::helpers::assert_error_envelope;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn another_workspaces_posts_are_not_found_and_viewers_cannot_write() {
+    // Arrange
+    let p = PostsTest::start().await;
+    let post = p
+        .created(&json!({ "content": "Ours", "accountId": p.account, "scheduledAt": in_hours(2) }))
+        .await;
+    let id = post["id"].as_str().unwrap();
+    let stranger = p.t.app.register("stranger@example.com", "Stranger").await;
+    let stranger = stranger["accessToken"].as_str().unwrap();
+    let viewer = p.t.member("viewer@example.com", "viewer").await;
+    let editor = p.t.member("editor@example.com", "editor").await;
+    let body = json!({ "content": "Theirs", "accountId": p.account });
+
+    // Act / Assert: another workspace sees nothing and can change nothing.
+    for (method, path, body) in [
+        (Method::GET, format!("/api/tweets/{id}"), None),
+        (Method::PUT, format!("/api/tweets/{id}"), Some(body.clone())),
+        (Method::DELETE, format!("/api/tweets/{id}"), None),
+    ] {
+        let resp = p.t.call(method, &path, stranger, body.as_ref()).await;
+        assert_error_envelope(&resp, 404, "NOT_FOUND");
+    }
+    let foreign_account =
+        p.t.call(Method::POST, "/api/tweets", stranger, Some(&body))
+            .await;
+    assert_error_envelope(&foreign_account, 422, "VALIDATION_ERROR");
+    let list = p.t.app.auth_get("/api/tweets", stranger).await;
+    assert_eq!(list.json()["data"]["items"], json!([]));
+
+    // Viewers read; editors write.
+    let read =
+        p.t.app
+            .auth_get(&format!("/api/tweets/{id}"), &viewer)
+            .await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    for (method, path) in [
+        (Method::POST, "/api/tweets".to_string()),
+        (Method::PUT, format!("/api/tweets/{id}")),
+        (Method::DELETE, format!("/api/tweets/{id}")),
+    ] {
+        let resp = p.t.call(method, &path, &viewer, Some(&body)).await;
+        assert_error_envelope(&resp, 403, "AUTHORIZATION_ERROR");
+    }
+    let by_editor =
+        p.t.call(Method::POST, "/api/tweets", &editor, Some(&body))
+            .await;
+    assert_eq!(by_editor.status, 201, "{}", by_editor.text);
+    let unchanged = p.get(id).await.json()["data"].clone();
+    assert_eq!(unchanged["content"], "Ours");
+    assert_eq!(unchanged["status"], "scheduled");
+}
+
+#[tokio::test]
+async fn lists_filter_by_status_and_account_and_page_without_repeats() {
+    // Arrange
+    let p = PostsTest::start().await;
+    for i in 0..7 {
+        let mut body = json!({ "content": format!("post {i}"), "accountId": p.account });
+        if i % 2 == 0 {
+            body["scheduledAt"] = json!(in_hours(2 + i));
+        }
+        p.created(&body).await;
+    }
+
+    // Act
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let resp =
+            p.t.app
+                .auth_get(&format!("/api/tweets?limit=3{cursor}"), &p.t.token)
+                .await;
+        let data = resp.json()["data"].clone();
+        for item in data["items"].as_array().unwrap() {
+            seen.push(item["content"].as_str().unwrap().to_string());
+        }
+        match data["nextCursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    let scheduled =
+        p.t.app
+            .auth_get(
+                &format!("/api/tweets?status=scheduled&accountId={}", p.account),
+                &p.t.token,
+            )
+            .await;
+    let window =
+        p.t.app
+            .auth_get(
+                &format!(
+                    "/api/tweets?from={}&to={}",
+                    in_hours(3).replace(':', "%3A"),
+                    in_hours(7).replace(':', "%3A")
+                ),
+                &p.t.token,
+            )
+            .await;
+    let bad =
+        p.t.app
+            .auth_get("/api/tweets?status=sent", &p.t.token)
+            .await;
+
+    // Assert
+    let expected: Vec<String> = (0..7).rev().map(|i| format!("post {i}")).collect();
+    assert_eq!(seen, expected, "newest first, each once");
+    assert_eq!(
+        scheduled.json()["data"]["items"].as_array().unwrap().len(),
+        4
+    );
+    let in_window: Vec<Value> = window.json()["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["content"].clone())
+        .collect();
+    assert_eq!(
+        in_window,
+        [json!("post 4"), json!("post 2")],
+        "scheduled 4 h and 6 h ahead, newest first"
+    );
+    assert_error_envelope(&bad, 422, "VALIDATION_ERROR");
+}
+
+#[tokio::test]
+async fn each_list_item_is_the_post_exactly_as_reading_it_alone_shows_it() {
+    // Arrange: a draft, a scheduled post with a poll, one with a quote.
+    let p = PostsTest::start().await;
+    let bodies = [
+        json!({ "content": "a draft", "accountId": p.account }),
+        json!({ "content": "which one?", "accountId": p.account, "scheduledAt": in_hours(3),
+                "poll": { "options": ["this", "that"], "durationMinutes": 60 } }),
+        json!({ "content": "look at this", "accountId": p.account, "scheduledAt": in_hours(5),
+                "quoteOf": "1234567890123456789" }),
+    ];
+    for body in &bodies {
+        p.created(body).await;
+    }
+
+    // Act
+    let list = p.t.app.auth_get("/api/tweets", &p.t.token).await;
+
+    // Assert: the same object, field for field, as GET /api/tweets/:id without its thread and
+    // history (which only the single post carries).
+    assert_eq!(list.status, 200, "{}", list.text);
+    let items = list.json()["data"]["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), bodies.len());
+    for item in items {
+        let mut alone = p.get(item["id"].as_str().unwrap()).await.json()["data"].clone();
+        let alone = alone.as_object_mut().unwrap();
+        assert!(alone.remove("thread").is_some() && alone.remove("history").is_some());
+        assert_eq!(item, Value::Object(alone.clone()));
+        assert!(item["createdAt"].as_str().unwrap().ends_with('Z'), "{item}");
+    }
+}

@@ -1,0 +1,117 @@
+//! Ticks that die, run at once or lose the database: every post is published exactly once.
+
+use super::SchedTest;
+use crate::helpers::now_ms;
+use serde_json::json;
+use xsim::{FaultKind, Profile};
+
+#[tokio::test]
+async fn a_tick_that_dies_mid_batch_leaves_leases_that_later_ticks_finish_exactly_once() {
+    // Arrange
+    let t = SchedTest::start(Profile::Unlimited, 1).await;
+    for i in 0..6 {
+        t.post(&t.accounts[0].1, &[&format!("batch post {i}")], -1_000)
+            .await;
+    }
+
+    // Act: the tick traps after publishing two posts of its claimed batch.
+    let dead = t
+        .app
+        .post_json(
+            "/probe/scheduler/tick",
+            &json!({ "now_ms": now_ms(), "trap_at_clock_read": 7, "lease_ms": 30_000 }),
+        )
+        .await;
+    let before_expiry = t.tick_at(now_ms()).await;
+    let after_expiry = t.tick_at(now_ms() + 31_000).await;
+
+    // Assert
+    assert_eq!(dead.status, 500, "{}", dead.text);
+    assert_eq!(
+        before_expiry["claimed"], 0,
+        "leases still held: {before_expiry}"
+    );
+    assert_eq!(after_expiry["recovered"], 4, "{after_expiry}");
+    assert_eq!(t.statuses().await, [("published".to_string(), 6)]);
+    t.assert_exactly_once(6).await;
+}
+
+#[tokio::test]
+async fn concurrent_ticks_never_publish_a_post_twice() {
+    // Arrange
+    let t = SchedTest::start(Profile::Unlimited, 3).await;
+    for i in 0..45 {
+        let account = &t.accounts[i % 3].1;
+        t.post(account, &[&format!("concurrent {i}")], -1_000).await;
+    }
+
+    // Act
+    let now = now_ms();
+    let (a, b, c) = tokio::join!(t.tick_at(now), t.tick_at(now), t.tick_at(now));
+
+    // Assert
+    let claimed: i64 = [&a, &b, &c]
+        .iter()
+        .map(|r| r["claimed"].as_i64().unwrap())
+        .sum();
+    assert_eq!(claimed, 45, "{a} {b} {c}");
+    assert_eq!(t.statuses().await, [("published".to_string(), 45)]);
+    t.assert_exactly_once(45).await;
+}
+
+#[tokio::test]
+async fn losing_every_database_connection_mid_run_loses_and_doubles_nothing() {
+    // Arrange: X answers slowly so that the run is in flight when the connections die.
+    let t = SchedTest::start(Profile::Unlimited, 1).await;
+    for i in 0..10 {
+        t.post(
+            &t.accounts[0].1,
+            &[&format!("through a restart {i}")],
+            -1_000,
+        )
+        .await;
+    }
+    t.fault(FaultKind::Delay, 200, 150, 100, 0);
+    let db_name = t.app.db.name.clone();
+
+    // Act: PostgreSQL drops every connection of the database (as a restart does) mid-run.
+    let killer = async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let admin = crate::helpers::admin().await;
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                &[&db_name],
+            )
+            .await
+            .unwrap();
+    };
+    let body = json!({ "now_ms": now_ms(), "lease_ms": 20_000 });
+    let (interrupted, ()) = tokio::join!(t.app.post_json("/probe/scheduler/tick", &body), killer);
+    let mut later = Vec::new();
+    for _ in 0..3 {
+        // A pooled connection the restart killed can still be handed out once, before its
+        // closing is noticed: that tick answers 503 and the next one carries on, as the cron
+        // trigger's next tick would.
+        let body = json!({ "now_ms": now_ms() + 21_000 });
+        let first = t.app.post_json("/probe/scheduler/tick", &body).await;
+        if first.status == 503 {
+            later.push(t.tick(body).await);
+        } else {
+            later.push(first.json()["data"].clone());
+        }
+    }
+
+    // Assert
+    assert_eq!(
+        interrupted.status, 503,
+        "the run was cut: {}",
+        interrupted.text
+    );
+    assert_eq!(
+        t.statuses().await,
+        [("published".to_string(), 10)],
+        "{later:?}"
+    );
+    t.assert_exactly_once(10).await;
+}
