@@ -101,8 +101,3 @@ fn by_status(
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}
