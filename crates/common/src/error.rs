@@ -12,7 +12,8 @@ use std::fmt;
 mod code;
 pub use code::Code;
 
-/// The error families of the API contract (DESIGN.md §3).
+/// The error families of the API contract: each is one `error.type` of the envelope and one
+/// HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// 400: the request cannot be parsed (malformed JSON, bad query).

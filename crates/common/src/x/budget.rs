@@ -1,4 +1,5 @@
-//! X rate limits as budgets, not errors (DESIGN.md §4).
+//! X rate limits as budgets, not errors: a call that would cross the limit waits instead of
+//! being sent to fail.
 //!
 //! Every response carries `x-rate-limit-{limit,remaining,reset}` and, on daily-capped endpoints,
 //! `x-user-limit-24hour-*` and `x-app-limit-24hour-*`. They update a budget per (account,
@@ -142,7 +143,7 @@ impl Budgets {
     }
 
     /// `Ok` when the call fits. A store failure answers `Ok`: budgets are advisory and may be
-    /// lost (DESIGN.md §2), and X's own 429 remains the backstop.
+    /// lost with the key-value store, and X's own 429 remains the backstop.
     pub fn may_call(
         &self,
         account: &str,

@@ -2,9 +2,9 @@
 //! the authorize URL, code exchange, refresh (tokens rotate: X's refresh tokens are single-use)
 //! and revocation, with HTTP Basic client authentication.
 //!
-//! The caller persists a refreshed pair before using the new access token (DESIGN.md §4); a
-//! transient failure (`Timeout`, `Network`, `Server`) must never disconnect an account — only
-//! `Unauthorized` means the user has to reconnect.
+//! The caller persists a refreshed pair before using the new access token (X rotates the refresh
+//! token: the old one stops working); a transient failure (`Timeout`, `Network`, `Server`) must
+//! never disconnect an account — only `Unauthorized` means the user has to reconnect.
 
 use super::api::Method;
 use super::client::DEFAULT_TIMEOUT;

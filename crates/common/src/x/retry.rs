@@ -4,7 +4,7 @@
 //! media steps) are retried, and only on transient failures (5xx, timeouts, network). A 429 is
 //! never retried here: the budget says when to come back, and a retry would only burn quota.
 //! `POST /2/tweets` is never retried by the client: X has no idempotency key, so a second
-//! attempt after a lost answer could publish twice (DESIGN.md §4).
+//! attempt after a lost answer could publish twice.
 
 use super::error::XError;
 use chrono::{DateTime, Utc};
