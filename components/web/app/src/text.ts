@@ -1,5 +1,5 @@
 // X's weighted length (twitter-text, configuration v3), as the API computes it in
-// crates/common/src/posts/text.rs: NFC first; code points in 0–4351, 8192–8205, 8208–8223 and
+// crates/posts/src/text.rs: NFC first; code points in 0–4351, 8192–8205, 8208–8223 and
 // 8242–8247 weigh 1, every other code point 2; an emoji sequence weighs 2 however many code
 // points it has; a URL weighs 23 whatever its length (X rewrites it to t.co).
 

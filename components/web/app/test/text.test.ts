@@ -1,5 +1,5 @@
 // The composer's counter must agree with the API: these are the cases of
-// crates/common/src/posts/text.rs and tests/api/posts.rs, with the API's expected weights.
+// crates/posts/src/text.rs and tests/api/posts/compose.rs, with the API's expected weights.
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/text';
 
