@@ -3,20 +3,6 @@
 //! `scheduler_secret` as a bearer token. The tick itself is `scheduler::tick`
 //! (the scheduler domain crate, `crates/scheduler`).
 
-// Production code never panics: a panic is a trap, which Spin answers with an empty 500.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::unreachable,
-        clippy::todo,
-        clippy::unimplemented
-    )
-)]
-
 use common::http::{serve, Method, Router};
 use scheduler::routes;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

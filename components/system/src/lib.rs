@@ -2,20 +2,6 @@
 //! checks live in `common::health`, metrics in `scheduler::metrics` (the
 //! scheduler domain crate counts what its tick does).
 
-// Production code never panics: a panic is a trap, which Spin answers with an empty 500.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::unreachable,
-        clippy::todo,
-        clippy::unimplemented
-    )
-)]
-
 use common::http::{serve, Method, Reply, Router};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;

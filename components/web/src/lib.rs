@@ -6,20 +6,6 @@
 //! - Any other path without a file extension is a client-side route: `index.html`, never cached.
 //! - A gzip copy made at build time is sent when the client accepts gzip.
 
-// Production code never panics: a panic is a trap, which Spin answers with an empty 500.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing,
-        clippy::unreachable,
-        clippy::todo,
-        clippy::unimplemented
-    )
-)]
-
 mod serve;
 
 use spin_sdk::http::{IncomingRequest, Response, ResponseOutparam};

@@ -15,7 +15,7 @@ use crate::credentials::Credentials;
 use crate::store::{self, Account, AccountStatus, AuthKind};
 use chrono::{DateTime, Utc};
 use common::db::{Db, Param};
-use common::error::{AppError, Code};
+use common::error::AppError;
 use common::x::{OAuthApp, TokenSet, XClient, XError};
 use identity::audit::{self, Entry, Meta};
 use serde_json::json;
@@ -34,6 +34,48 @@ pub enum When {
     /// Unless someone refreshed since the caller read `last_refreshed` (milliseconds), so that
     /// concurrent explicit refreshes of the same token collapse into one.
     Since(Option<i64>),
+}
+
+/// Why a refresh, or a client for an account, could not be had: X's answer, still typed so
+/// that callers decide on its variant, or a failure of ours (the database, the vault).
+#[derive(Debug)]
+pub enum RefreshError {
+    /// X refused or failed, at `at` (the instant a `Retry-After` counts from).
+    /// `XError::Unauthorized` means the account must be reconnected.
+    X {
+        error: XError,
+        at: DateTime<Utc>,
+    },
+    Ours(AppError),
+}
+
+impl RefreshError {
+    /// Only reconnecting the account helps.
+    pub fn needs_reauth(&self) -> bool {
+        matches!(
+            self,
+            RefreshError::X {
+                error: XError::Unauthorized { .. },
+                ..
+            }
+        )
+    }
+}
+
+impl From<AppError> for RefreshError {
+    fn from(e: AppError) -> Self {
+        RefreshError::Ours(e)
+    }
+}
+
+/// At the API's edge: the envelope's error.
+impl From<RefreshError> for AppError {
+    fn from(e: RefreshError) -> Self {
+        match e {
+            RefreshError::X { error, at } => error.to_app_error(at),
+            RefreshError::Ours(e) => e,
+        }
+    }
 }
 
 /// How a refresh ended without an error.
@@ -60,7 +102,7 @@ pub async fn refresh(
     when: When,
     skip_locked: bool,
     now_ms: i64,
-) -> Result<Outcome, AppError> {
+) -> Result<Outcome, RefreshError> {
     db.begin()?;
     match locked_refresh(db, cfg, ws, id, when, skip_locked, now_ms).await {
         Ok(Step::Done(outcome)) => {
@@ -85,7 +127,8 @@ pub async fn refresh(
                     .target("x_account", id)
                     .details(json!({ "error": message, "transient": error.is_transient() })),
             )?;
-            Err(error.to_app_error(DateTime::from_timestamp_millis(now_ms).unwrap_or_default()))
+            let at = DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+            Err(RefreshError::X { error, at })
         }
         Err(e) => {
             let _ = db.rollback();
@@ -156,12 +199,12 @@ async fn locked_refresh(
     when: When,
     skip_locked: bool,
     now_ms: i64,
-) -> Result<Step, AppError> {
+) -> Result<Step, RefreshError> {
     let Some(row) = lock(db, ws, id, skip_locked)? else {
         return if skip_locked {
             Ok(Step::Done(Outcome::Busy))
         } else {
-            Err(AppError::not_found("Account"))
+            Err(AppError::not_found("Account").into())
         };
     };
     if row.auth_kind != AuthKind::OAuth2 {
@@ -243,11 +286,13 @@ fn save(
     Ok(())
 }
 
-fn reauth_error() -> AppError {
-    XError::Unauthorized {
-        detail: "the account needs to be reconnected".into(),
+fn reauth_error() -> RefreshError {
+    RefreshError::X {
+        error: XError::Unauthorized {
+            detail: "the account needs to be reconnected".into(),
+        },
+        at: Utc::now(),
     }
-    .to_app_error(Utc::now())
 }
 
 /// What one background pass did.
@@ -284,7 +329,7 @@ pub async fn refresh_expiring(
         match refresh(db, cfg, &meta, ws, id, when, true, now_ms).await {
             Ok(Outcome::Refreshed) => summary.refreshed += 1,
             Ok(_) => summary.skipped += 1,
-            Err(e) if e.code == Code::XReauth => summary.needs_reauth += 1,
+            Err(e) if e.needs_reauth() => summary.needs_reauth += 1,
             Err(_) => summary.failed += 1,
         }
     }
@@ -299,7 +344,7 @@ pub async fn client_for(
     meta: &Meta,
     account: &Account,
     now_ms: i64,
-) -> Result<XClient, AppError> {
+) -> Result<XClient, RefreshError> {
     if account.status == AccountStatus::NeedsReauth {
         return Err(reauth_error());
     }
@@ -321,9 +366,10 @@ pub async fn client_for(
         .await?;
     }
     let creds = open(db, cfg, account.workspace_id, account.id)?;
-    XClient::from_config(&cfg.x, creds.auth())
+    let client = XClient::from_config(&cfg.x, creds.auth())
         .for_account(account.id.to_string())
-        .with_default_guards()
+        .with_default_guards()?;
+    Ok(client)
 }
 
 /// Opens an account's credentials; ones sealed with the previous key are re-sealed with the

@@ -7,6 +7,7 @@
 use crate::cadence::{self, DAY};
 use crate::store::{self, AccountCounters, Captured, DueAccount, DuePost, TimelinePost};
 use crate::xread;
+use accounts::refresh::RefreshError;
 use accounts::{self, AccountStatus, AccountsConfig};
 use common::db::Db;
 use common::error::{AppError, Code};
@@ -202,7 +203,9 @@ impl Collector<'_> {
                         let real_now = chrono::Utc::now().timestamp_millis();
                         Some(c.with_clock_offset(now - real_now))
                     }
-                    Err(e) if matches!(e.code, Code::DbUnavailable | Code::DbContention) => {
+                    Err(RefreshError::Ours(e))
+                        if matches!(e.code, Code::DbUnavailable | Code::DbContention) =>
+                    {
                         return Err(e)
                     }
                     Err(_) => None,

@@ -13,8 +13,9 @@
 //! unmarked transaction can be left open.
 
 use crate::config::Secret;
+use crate::describe;
 use crate::error::{AppError, Code};
-use spin_sdk::pg4::{self, DbValue, Decode, ParameterValue, RowSet};
+use spin_sdk::pg4::{self, DbValue, ParameterValue, RowSet};
 use std::cell::Cell;
 
 pub use spin_sdk::pg4::ParameterValue as Param;
@@ -26,6 +27,8 @@ pub const FRESH_COLUMN: &str = "(current_setting('transaction_deferrable') = 'of
 /// One connection for the duration of a request.
 pub struct Db {
     conn: pg4::Connection,
+    /// Where it connected, for [`Db::another`].
+    url: Secret<String>,
     /// Whether the connection is known to be outside any transaction left by an earlier request.
     checked: Cell<bool>,
 }
@@ -35,8 +38,16 @@ impl Db {
         let conn = pg4::Connection::open(url.expose()).map_err(map_error)?;
         Ok(Db {
             conn,
+            url: url.clone(),
             checked: Cell::new(false),
         })
+    }
+
+    /// A second connection to the same database, for work that runs concurrently with this
+    /// connection's (a transaction held across an `await` must not take in the other's
+    /// statements).
+    pub fn another(&self) -> Result<Db, AppError> {
+        Db::connect(&self.url)
     }
 
     pub fn query(&self, sql: &str, params: &[ParameterValue]) -> Result<Rows, AppError> {
@@ -250,7 +261,7 @@ pub struct Row<'a> {
 impl Row<'_> {
     /// Decodes a column by name; a missing column or a type mismatch is an internal error
     /// (a bug in our SQL), never a client error.
-    pub fn get<T: Decode>(&self, column: &str) -> Result<T, AppError> {
+    pub fn get<T: Column>(&self, column: &str) -> Result<T, AppError> {
         let i = self
             .set
             .columns
@@ -261,8 +272,66 @@ impl Row<'_> {
             .values
             .get(i)
             .ok_or_else(|| AppError::internal(format!("no value for column {column}")))?;
-        T::decode(value)
-            .map_err(|e| AppError::internal(format!("column {column} did not decode: {e}")))
+        T::from_value(value).ok_or_else(|| {
+            AppError::internal(format!(
+                "column {column} did not decode: expected {}",
+                T::EXPECTED
+            ))
+        })
+    }
+}
+
+/// A type a column decodes into. The app's own trait rather than spin-sdk's `Decode`, whose
+/// impls describe a mismatch with `{:?}` of the whole `DbValue`: that links the formatting of
+/// every PostgreSQL type (floats, intervals, ranges, arrays) into every component, for a
+/// message that only ever says "a bug in our SQL".
+pub trait Column: Sized {
+    /// What the column must hold, for the error when it does not.
+    const EXPECTED: &'static str;
+    /// The value, or `None` when the column holds something else.
+    fn from_value(value: &DbValue) -> Option<Self>;
+}
+
+/// The text of a text column (for types stored as their name).
+pub fn text(value: &DbValue) -> Option<&str> {
+    match value {
+        DbValue::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// `Column` for a type that is one `DbValue` variant.
+macro_rules! column {
+    ($t:ty, $expected:literal, $variant:ident, $v:ident => $out:expr) => {
+        impl Column for $t {
+            const EXPECTED: &'static str = $expected;
+            fn from_value(value: &DbValue) -> Option<Self> {
+                match value {
+                    DbValue::$variant($v) => $out,
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+column!(bool, "boolean", Boolean, v => Some(*v));
+column!(i16, "smallint", Int16, v => Some(*v));
+column!(i32, "integer", Int32, v => Some(*v));
+column!(i64, "bigint", Int64, v => Some(*v));
+column!(f64, "double precision", Floating64, v => Some(*v));
+column!(String, "text", Str, v => Some(v.clone()));
+column!(Vec<u8>, "bytea", Binary, v => Some(v.clone()));
+column!(uuid::Uuid, "uuid", Uuid, v => uuid::Uuid::parse_str(v).ok());
+column!(serde_json::Value, "jsonb", Jsonb, v => serde_json::from_slice(v).ok());
+
+impl<T: Column> Column for Option<T> {
+    const EXPECTED: &'static str = T::EXPECTED;
+    fn from_value(value: &DbValue) -> Option<Self> {
+        match value {
+            DbValue::DbNull => Some(None),
+            v => T::from_value(v).map(Some),
+        }
     }
 }
 
@@ -284,15 +353,17 @@ pub fn map_error(e: pg4::PgError) -> AppError {
                 format!("postgres connection lost: {msg}"),
             )
         }
-        _ => AppError::internal(format!("postgres: {e:?}")),
+        _ => AppError::internal(format!("postgres: {}", describe::pg_error(&e))),
     }
 }
 
 fn map_sqlstate(code: &str, e: &pg4::PgError) -> AppError {
     match code {
-        "23505" => AppError::conflict("The resource already exists").with_cause(format!("{e:?}")),
+        "23505" => {
+            AppError::conflict("The resource already exists").with_cause(describe::pg_error(e))
+        }
         "23503" => AppError::conflict("A referenced resource does not exist or is still in use")
-            .with_cause(format!("{e:?}")),
+            .with_cause(describe::pg_error(e)),
         // PostgreSQL text (and jsonb) cannot hold U+0000. A Rust `String` is always valid UTF-8,
         // so "invalid byte sequence" (22021) and "unsupported Unicode escape" (22P05) can only
         // come from a NUL character the client sent, in any parameter of any query.
@@ -300,14 +371,14 @@ fn map_sqlstate(code: &str, e: &pg4::PgError) -> AppError {
             Code::NulInText,
             "Text must not contain the character U+0000",
         )
-        .with_cause(format!("{e:?}")),
+        .with_cause(describe::pg_error(e)),
         "40001" | "40P01" => AppError::new(Code::DbContention, "")
-            .with_cause(format!("{e:?}"))
+            .with_cause(describe::pg_error(e))
             .with_retry_after(1),
         c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => {
-            AppError::server(Code::DbUnavailable, format!("{e:?}")).with_retry_after(1)
+            AppError::server(Code::DbUnavailable, describe::pg_error(e)).with_retry_after(1)
         }
-        _ => AppError::internal(format!("{e:?}")),
+        _ => AppError::internal(describe::pg_error(e)),
     }
 }
 

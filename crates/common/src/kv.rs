@@ -123,9 +123,21 @@ pub fn decode_json<T: DeserializeOwned>(
 }
 
 fn map_error(e: spin_sdk::key_value::Error) -> AppError {
-    AppError::server(Code::KvUnavailable, format!("key-value: {e:?}"))
+    use spin_sdk::key_value::Error as E;
+    let why = match e {
+        E::StoreTableFull => "store table full".to_string(),
+        E::NoSuchStore => "no such store".to_string(),
+        E::AccessDenied => "access denied".to_string(),
+        E::Other(message) => message,
+    };
+    AppError::server(Code::KvUnavailable, format!("key-value: {why}"))
 }
 
 fn map_wasi_error(e: wasi_store::Error) -> AppError {
-    AppError::server(Code::KvUnavailable, format!("key-value: {e:?}"))
+    let why = match e {
+        wasi_store::Error::NoSuchStore => "no such store".to_string(),
+        wasi_store::Error::AccessDenied => "access denied".to_string(),
+        wasi_store::Error::Other(message) => message,
+    };
+    AppError::server(Code::KvUnavailable, format!("key-value: {why}"))
 }

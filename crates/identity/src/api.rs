@@ -106,16 +106,11 @@ pub async fn update_profile(r: &mut Request) -> Result<Reply, AppError> {
     users::update_profile(&env.db, caller.user.id, name, tz, default_ws)?;
     let (user, _) =
         users::find(&env.db, caller.user.id)?.ok_or_else(|| AppError::not_found("User"))?;
-    let changed: Vec<&str> = [
-        body.name.as_ref().map(|_| "name"),
-        body.timezone.as_ref().map(|_| "timezone"),
-        body.default_workspace_id
-            .as_ref()
-            .map(|_| "defaultWorkspaceId"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let changed = audit::changed(&[
+        ("name", body.name.is_some()),
+        ("timezone", body.timezone.is_some()),
+        ("defaultWorkspaceId", body.default_workspace_id.is_some()),
+    ]);
     audit::record(
         &env.db,
         &env.meta,

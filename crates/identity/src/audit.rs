@@ -96,6 +96,16 @@ fn opt_uuid(v: Option<Uuid>) -> Param {
     v.map(Param::from).unwrap_or(Param::DbNull)
 }
 
+/// The names of the fields a partial update set (`(name, was it given)`), for an entry's
+/// `changed` list.
+pub fn changed(fields: &[(&'static str, bool)]) -> Vec<&'static str> {
+    fields
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| *name)
+        .collect()
+}
+
 pub fn record(db: &Db, meta: &Meta, entry: Entry<'_>) -> Result<(), AppError> {
     db.execute(
         "INSERT INTO audit_log (actor_id, workspace_id, action, target_type, target_id,

@@ -5,11 +5,11 @@
 //! Every component asks [`access`] with the route pattern its router matched; a route missing
 //! from the table is refused (deny by default), and a unit test keeps the table complete.
 
-use common::db::Param;
+use common::db::{self, Column, Param};
 use common::error::AppError;
 use common::http::Method;
 use serde::Serialize;
-use spin_sdk::pg4::{self, DbValue, Decode};
+use spin_sdk::pg4::DbValue;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -56,13 +56,11 @@ impl fmt::Display for Role {
 /// A membership's role column. A stored name outside the type is a bug in our SQL, so it fails
 /// like any column that does not decode (an internal error), unlike [`Role::parse`]'s 422 for
 /// a client's input.
-impl Decode for Role {
-    fn decode(value: &DbValue) -> Result<Self, pg4::Error> {
-        let text = String::decode(value)?;
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == text)
-            .ok_or_else(|| pg4::Error::Decode(format!("unknown role {text:?}")))
+impl Column for Role {
+    const EXPECTED: &'static str = "a role";
+    fn from_value(value: &DbValue) -> Option<Self> {
+        let name = db::text(value)?;
+        Role::ALL.into_iter().find(|r| r.as_str() == name)
     }
 }
 
@@ -292,10 +290,10 @@ mod tests {
     fn stored_roles_decode_by_name_and_others_do_not() {
         for role in Role::ALL {
             let stored = DbValue::Str(role.as_str().into());
-            assert_eq!(Role::decode(&stored).ok(), Some(role), "{role}");
+            assert_eq!(Role::from_value(&stored), Some(role), "{role}");
         }
-        assert!(Role::decode(&DbValue::Str("Owner".into())).is_err());
-        assert!(Role::decode(&DbValue::DbNull).is_err());
+        assert!(Role::from_value(&DbValue::Str("Owner".into())).is_none());
+        assert!(Role::from_value(&DbValue::DbNull).is_none());
     }
 
     #[test]

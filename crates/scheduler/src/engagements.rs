@@ -1,7 +1,8 @@
 //! Due engagements (like, unlike, repost, unrepost), claimed like posts and run under the same
 //! budget rules. These actions are idempotent at X, so an expired claim is simply run again.
 
-use accounts::{self, AccountsConfig};
+use accounts::refresh::RefreshError;
+use accounts::{self, AccountStatus, AccountsConfig};
 use chrono::DateTime;
 use common::db::{Db, Param};
 use common::error::AppError;
@@ -179,9 +180,7 @@ async fn run_one(
 ) -> Result<Option<Settle>, AppError> {
     let now = DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
     let account = match accounts::store::get(db, e.ws, e.account) {
-        // The account's status is the accounts crate's type; `as_str` reads the same whether
-        // that is a word or an enum.
-        Ok(a) if a.status.as_str() == "active" => a,
+        Ok(a) if a.status == AccountStatus::Active => a,
         Ok(a) => {
             let why = format!("the account is {}", a.status.as_str());
             return Ok(Some(Settle::Failed(why)));
@@ -196,7 +195,10 @@ async fn run_one(
         .await
     {
         Ok(client) => engage::perform(&client, &account.x_user_id, e.action, &e.x_post_id).await,
-        Err(err) => Err(XError::Unauthorized {
+        // X's own answer decides as it does for the action itself (a 5xx retries, a 429
+        // defers); a failure of ours ends the engagement with its public message.
+        Err(RefreshError::X { error, .. }) => Err(error),
+        Err(RefreshError::Ours(err)) => Err(XError::Unauthorized {
             detail: err.public_message().to_string(),
         }),
     };

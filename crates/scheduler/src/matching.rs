@@ -2,24 +2,33 @@
 //! trimmed, every URL replaced by a t.co link (the original in `entities.urls[].expanded_url`,
 //! with `http://` added when the text had none), a link to the media appended, `&`, `<` and `>`
 //! as HTML entities. Both sides are brought to one form before comparing: t.co links expanded,
-//! every URL reduced to its form without scheme, `www.` or trailing `/`, HTML entities undone,
-//! then NFC, lowercase, whitespace runs as one space.
+//! every URL X linked reduced to its form without scheme, `www.` or trailing `/`, HTML entities
+//! undone, then NFC, lowercase, whitespace runs as one space.
+//!
+//! Which parts of our text are URLs is what X's answer says (its `entities.urls`), not a parse
+//! of our own: X decided what to link, and a URL it did not link stays as written on both
+//! sides.
 
 use common::x::Post;
-use twitter_text::entity::Type;
-use twitter_text::extractor::{Extract, Extractor};
-use twitter_text_parser::twitter_text::Rule;
 use unicode_normalization::UnicodeNormalization;
 
 /// Whether `post` (from X, with `entities`) carries the text `ours` (as we sent it).
 pub fn same_text(ours: &str, post: &Post) -> bool {
-    comparable(ours) == comparable(&post.expanded_text())
+    let linked: Vec<String> = post
+        .entities
+        .iter()
+        .flat_map(|e| &e.urls)
+        .filter(|u| !u.is_media())
+        .filter_map(|u| u.expanded_url.as_deref())
+        .map(str::to_lowercase)
+        .collect();
+    comparable(ours, &linked) == comparable(&post.expanded_text(), &linked)
 }
 
-/// The form both sides are compared in.
-pub fn comparable(text: &str) -> String {
+/// The form both sides are compared in; `linked`: the URLs X linked, lowercase, in order.
+fn comparable(text: &str, linked: &[String]) -> String {
     let nfc: String = unescape(text).nfc().collect();
-    fold(&urls_reduced(&nfc))
+    fold(&urls_reduced(&nfc.to_lowercase(), linked))
 }
 
 /// X escapes these three in the text it answers.
@@ -29,43 +38,47 @@ fn unescape(text: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Every URL twitter-text finds (as X links them, `example.com` included) in reduced form.
-fn urls_reduced(text: &str) -> String {
-    let found =
-        Extractor::new().extract(text, |r| r == Rule::url || r == Rule::url_without_protocol);
-    let chars: Vec<char> = text.chars().collect();
+/// `text` with each URL X linked, in order, in reduced form. X may have added `http://` or a
+/// trailing `/` to what the text said, so those forms are looked for too.
+fn urls_reduced(text: &str, linked: &[String]) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut next = 0;
-    for e in found.iter().filter(|e| e.get_type() == Type::URL) {
-        let (start, end) = (e.get_start() as usize, e.get_end() as usize);
-        if start < next || end > chars.len() {
+    let mut rest = text;
+    for url in linked {
+        let bare = url.strip_prefix("http://").unwrap_or(url);
+        let forms = [
+            url.as_str(),
+            bare,
+            url.trim_end_matches('/'),
+            bare.trim_end_matches('/'),
+        ];
+        let Some((at, len)) = forms
+            .iter()
+            .filter(|f| !f.is_empty())
+            .find_map(|f| rest.find(f).map(|at| (at, f.len())))
+        else {
             continue;
-        }
-        out.extend(chars.get(next..start).unwrap_or_default());
-        out.push_str(&reduce_url(e.get_value()));
-        next = end;
+        };
+        out.push_str(rest.get(..at).unwrap_or_default());
+        out.push_str(&reduce_url(url));
+        rest = rest.get(at + len..).unwrap_or_default();
     }
-    out.extend(chars.get(next..).unwrap_or_default());
+    out.push_str(rest);
     out
 }
 
 /// A URL without scheme, `www.` or trailing `/`: the parts X may add or keep differently.
 fn reduce_url(url: &str) -> String {
-    let lower = url.to_lowercase();
     let rest = ["https://", "http://"]
         .iter()
-        .find_map(|s| lower.strip_prefix(s))
-        .unwrap_or(&lower);
+        .find_map(|s| url.strip_prefix(s))
+        .unwrap_or(url);
     let rest = rest.strip_prefix("www.").unwrap_or(rest);
     rest.trim_end_matches('/').to_string()
 }
 
-/// Lowercase, whitespace runs as one space, trimmed.
+/// Whitespace runs as one space, trimmed.
 fn fold(text: &str) -> String {
-    text.to_lowercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -105,6 +118,23 @@ mod tests {
             ],
         );
         assert!(same_text(ours, &theirs));
+    }
+
+    #[test]
+    fn a_scheme_or_slash_x_added_to_a_url_is_not_a_difference() {
+        let ours = "docs at www.Example.com and https://rust-lang.org";
+        let theirs = x_post(
+            "docs at https://t.co/AAAAAAAAAA and https://t.co/BBBBBBBBBB",
+            vec![
+                link("https://t.co/AAAAAAAAAA", "http://www.example.com/"),
+                link("https://t.co/BBBBBBBBBB", "https://rust-lang.org/"),
+            ],
+        );
+        assert!(same_text(ours, &theirs));
+        assert!(!same_text(
+            "docs at www.example.org and https://rust-lang.org",
+            &theirs
+        ));
     }
 
     #[test]

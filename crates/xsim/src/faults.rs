@@ -117,11 +117,31 @@ async fn kill(req_kill: Option<ConnKill>) -> Response {
     StatusCode::BAD_GATEWAY.into_response()
 }
 
+/// Counts a request in `Inner::in_flight` while it lives (also when its connection is dropped).
+struct InFlight(Arc<SimState>);
+
+impl InFlight {
+    fn enter(st: &Arc<SimState>) -> InFlight {
+        let mut inner = st.inner.lock();
+        inner.in_flight += 1;
+        inner.most_in_flight = inner.most_in_flight.max(inner.in_flight);
+        InFlight(st.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut inner = self.0.inner.lock();
+        inner.in_flight = inner.in_flight.saturating_sub(1);
+    }
+}
+
 pub async fn middleware(State(st): State<Arc<SimState>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     if path.starts_with("/__admin") {
         return next.run(req).await;
     }
+    let _in_flight = InFlight::enter(&st);
     let Some(f) = take(&st, req.method().as_str(), &path) else {
         return next.run(req).await;
     };

@@ -217,6 +217,10 @@ pub struct Inner {
     /// Requests received per `"METHOD /path"` (admin requests excluded), to verify that a
     /// client did not retry.
     pub requests: HashMap<String, u64>,
+    /// Requests being handled now (admin requests excluded), and the most there ever were at
+    /// once: a client that sends concurrently shows more than one.
+    pub in_flight: u32,
+    pub most_in_flight: u32,
     pub profile: Profile,
     pub last_id: u64,
 }

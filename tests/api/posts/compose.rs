@@ -237,3 +237,47 @@ async fn text_with_the_nul_character_is_refused_with_422_and_nothing_is_stored()
     assert_eq!(err["code"], "VAL_010", "{err}");
     assert_eq!(p.posts_count().await, before);
 }
+
+#[tokio::test]
+async fn a_thread_whose_author_was_deleted_can_still_be_edited_and_its_new_parts_have_no_author() {
+    // Arrange: an editor writes a thread, then their user is deleted (the posts keep no author).
+    let p = PostsTest::start().await;
+    let editor = p.t.member("editor@example.com", "editor").await;
+    let created =
+        p.t.call(
+            Method::POST,
+            "/api/tweets",
+            &editor,
+            Some(&json!({ "content": "By the editor", "accountId": p.account,
+                          "scheduledAt": in_hours(3), "thread": [{ "content": "part two" }] })),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.json()["data"]["id"].as_str().unwrap().to_string();
+    let db = p.t.app.db.client().await;
+    db.execute("DELETE FROM users WHERE email = 'editor@example.com'", &[])
+        .await
+        .unwrap();
+
+    // Act: the owner edits it, with one part more than before.
+    let edited =
+        p.t.call(
+            Method::PUT,
+            &format!("/api/tweets/{id}"),
+            &p.t.token,
+            Some(
+                &json!({ "content": "By the editor, edited", "accountId": p.account,
+                          "thread": [{ "content": "part two" }, { "content": "part three" }] }),
+            ),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(edited.status, 200, "{}", edited.text);
+    assert_eq!(edited.json()["data"]["thread"].as_array().unwrap().len(), 2);
+    let authored =
+        p.t.count_rows("SELECT count(*) FROM posts WHERE author_id IS NOT NULL")
+            .await;
+    assert_eq!(authored, 0, "no part may name a user that does not exist");
+    assert_eq!(p.posts_count().await, 3);
+}

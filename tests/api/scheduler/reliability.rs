@@ -115,3 +115,33 @@ async fn losing_every_database_connection_mid_run_loses_and_doubles_nothing() {
     );
     t.assert_exactly_once(10).await;
 }
+
+#[tokio::test]
+async fn one_tick_publishes_different_accounts_at_once_and_each_accounts_posts_in_order() {
+    // Arrange: four accounts with two posts each; X takes a while to answer every create.
+    let t = SchedTest::start(Profile::Unlimited, 4).await;
+    for (_, account) in &t.accounts {
+        t.post(account, &["first of the account"], -2_000).await;
+        t.post(account, &["second of the account"], -1_000).await;
+    }
+    t.fault(FaultKind::Delay, 200, 300, 8, 0);
+
+    // Act
+    let report = t.tick_at(now_ms()).await;
+
+    // Assert
+    assert_eq!(report["published"], 8, "{report}");
+    let most_at_once = t.sim.state().inner.lock().most_in_flight;
+    assert!(
+        most_at_once >= 2,
+        "the creates were sent one at a time ({most_at_once} at most in flight)"
+    );
+    for (user, _) in &t.accounts {
+        assert_eq!(
+            t.x_texts(*user),
+            ["first of the account", "second of the account"],
+            "one account's posts reach X in their scheduled order"
+        );
+    }
+    t.assert_exactly_once(8).await;
+}

@@ -45,16 +45,13 @@ pub fn update(env: &Env, ctx: &Ctx, caller: &Caller, body: PatchBody) -> Result<
     let settings = validate(env, body)?;
     let before = store::update(&env.db, ws, id, &settings)?;
     let account = store::get(&env.db, ws, id)?;
-    let changed: Vec<&str> = [
-        settings.label.as_ref().map(|_| "label"),
-        settings.timezone.as_ref().map(|_| "timezone"),
-        settings.posting_slots.as_ref().map(|_| "postingSlots"),
-        settings.paused.map(|_| "paused"),
-        settings.daily_post_cap.map(|_| "dailyPostCap"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let changed = audit::changed(&[
+        ("label", settings.label.is_some()),
+        ("timezone", settings.timezone.is_some()),
+        ("postingSlots", settings.posting_slots.is_some()),
+        ("paused", settings.paused.is_some()),
+        ("dailyPostCap", settings.daily_post_cap.is_some()),
+    ]);
     audit::record(
         &env.db,
         &env.meta,

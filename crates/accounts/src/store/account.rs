@@ -2,11 +2,11 @@
 //! JSON form.
 
 use common::clock::rfc3339;
-use common::db::{Param, Row};
+use common::db::{self, Column, Param, Row};
 use common::error::AppError;
 use serde::Serialize;
 use serde_json::Value;
-use spin_sdk::pg4::{self, DbValue, Decode};
+use spin_sdk::pg4::DbValue;
 use std::fmt;
 use uuid::Uuid;
 
@@ -84,21 +84,17 @@ impl fmt::Display for AuthKind {
 
 /// Both states are text columns: a value outside the type is a bug in our SQL or migrations,
 /// so it fails like any other column that does not decode.
-fn unknown(what: &str, text: &str) -> pg4::Error {
-    pg4::Error::Decode(format!("unknown {what} {text:?}"))
-}
-
-impl Decode for AccountStatus {
-    fn decode(value: &DbValue) -> Result<Self, pg4::Error> {
-        let text = String::decode(value)?;
-        AccountStatus::parse(&text).ok_or_else(|| unknown("account status", &text))
+impl Column for AccountStatus {
+    const EXPECTED: &'static str = "an account status";
+    fn from_value(value: &DbValue) -> Option<Self> {
+        AccountStatus::parse(db::text(value)?)
     }
 }
 
-impl Decode for AuthKind {
-    fn decode(value: &DbValue) -> Result<Self, pg4::Error> {
-        let text = String::decode(value)?;
-        AuthKind::parse(&text).ok_or_else(|| unknown("auth kind", &text))
+impl Column for AuthKind {
+    const EXPECTED: &'static str = "an auth kind";
+    fn from_value(value: &DbValue) -> Option<Self> {
+        AuthKind::parse(db::text(value)?)
     }
 }
 
@@ -252,11 +248,11 @@ mod tests {
     fn a_stored_state_outside_the_type_does_not_decode() {
         let stored = |s: &str| DbValue::Str(s.into());
         assert_eq!(
-            AccountStatus::decode(&stored("paused")).ok(),
+            AccountStatus::from_value(&stored("paused")),
             Some(AccountStatus::Paused)
         );
-        assert!(AccountStatus::decode(&stored("deleted")).is_err());
-        assert!(AuthKind::decode(&DbValue::DbNull).is_err());
+        assert!(AccountStatus::from_value(&stored("deleted")).is_none());
+        assert!(AuthKind::from_value(&DbValue::DbNull).is_none());
     }
 
     #[test]

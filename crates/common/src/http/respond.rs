@@ -7,7 +7,9 @@
 //! written and finished first, with its `content-length`, and only then is the response set, so
 //! the server has all of it when it starts writing.
 
+use crate::describe;
 use spin_sdk::http::{Headers, OutgoingBody, OutgoingResponse, Response, ResponseOutparam};
+use spin_sdk::wit::wasi::http0_2_0::types::HeaderError;
 
 /// Bodies up to this size are buffered by the host whole before the response is set (one
 /// write fits wasmtime-wasi-http's per-chunk budget of 1 MiB). Larger ones stream after it.
@@ -34,7 +36,12 @@ pub fn send(out: ResponseOutparam, response: Response) {
     let outgoing = match Headers::from_list(&fields) {
         Ok(headers) => OutgoingResponse::new(headers),
         Err(e) => {
-            eprintln!("response headers refused by the host: {e:?}");
+            let why = match e {
+                HeaderError::InvalidSyntax => "invalid syntax",
+                HeaderError::Forbidden => "forbidden",
+                HeaderError::Immutable => "immutable",
+            };
+            eprintln!("response headers refused by the host: {why}");
             OutgoingResponse::new(Headers::new())
         }
     };
@@ -68,7 +75,8 @@ pub fn send(out: ResponseOutparam, response: Response) {
 
 fn finish(body: OutgoingBody) {
     if let Err(e) = OutgoingBody::finish(body, None) {
-        eprintln!("could not finish the response body: {e:?}");
+        let why = describe::error_code(&e);
+        eprintln!("could not finish the response body: {why}");
     }
 }
 
@@ -78,7 +86,9 @@ fn write_all(body: &OutgoingBody, mut bytes: &[u8]) -> Result<(), String> {
         .write()
         .map_err(|()| "the body stream was already taken".to_string())?;
     while !bytes.is_empty() {
-        let budget = stream.check_write().map_err(|e| format!("{e:?}"))?;
+        let budget = stream
+            .check_write()
+            .map_err(|e| describe::stream_error(&e))?;
         if budget == 0 {
             stream.subscribe().block();
             continue;
@@ -87,9 +97,9 @@ fn write_all(body: &OutgoingBody, mut bytes: &[u8]) -> Result<(), String> {
             .unwrap_or(usize::MAX)
             .min(bytes.len());
         let (now, rest) = bytes.split_at(n);
-        stream.write(now).map_err(|e| format!("{e:?}"))?;
+        stream.write(now).map_err(|e| describe::stream_error(&e))?;
         bytes = rest;
     }
-    stream.flush().map_err(|e| format!("{e:?}"))?;
+    stream.flush().map_err(|e| describe::stream_error(&e))?;
     Ok(())
 }

@@ -371,7 +371,10 @@ pub(crate) fn failure_to_error(failure: Failure, endpoint: Endpoint) -> XError {
         | Failure::Network {
             maybe_sent: true, ..
         } if endpoint == Endpoint::CreatePost => XError::UnknownOutcome {
-            detail: format!("{failure:?}"),
+            detail: match failure {
+                Failure::Timeout { .. } => "timeout".to_string(),
+                Failure::Network { detail, .. } => detail,
+            },
         },
         Failure::Timeout { .. } => XError::Timeout,
         Failure::Network { detail, .. } => XError::Network { detail },

@@ -4,6 +4,7 @@
 //! is a race rather than a `first-byte-timeout`; it also bounds reading the body.
 
 use super::api::Method;
+use crate::describe;
 use futures::future::{select, Either};
 use futures::SinkExt;
 use spin_sdk::http::conversions::TryIntoOutgoingRequest;
@@ -105,7 +106,7 @@ fn classify(e: &SendError) -> Failure {
         },
         SendError::Io(e) => Failure::Network {
             maybe_sent: true,
-            detail: format!("body write: {e:?}"),
+            detail: format!("body write: {}", describe::stream_error(e)),
         },
         SendError::ResponseConversion(e) => Failure::Network {
             maybe_sent: true,
@@ -117,7 +118,7 @@ fn classify(e: &SendError) -> Failure {
 /// wasi:http error codes: those raised before a connection carries the request mean "not
 /// sent"; everything else (a reset, a truncated answer, a read timeout) means "maybe sent".
 pub(crate) fn classify_code(code: &ErrorCode) -> Failure {
-    let detail = format!("{code:?}");
+    let detail = describe::error_code(code);
     match code {
         ErrorCode::DnsTimeout | ErrorCode::ConnectionTimeout => {
             Failure::Timeout { maybe_sent: false }

@@ -3,6 +3,7 @@
 
 use crate::compose::{self, Draft, When};
 use crate::store::{self, Placement};
+use accounts::AccountStatus;
 use common::db::{Db, Param};
 use common::error::{AppError, Code, ErrorKind};
 use identity::Caller;
@@ -46,9 +47,7 @@ pub(super) fn place(
 ) -> Result<Placement, AppError> {
     let account = account_for(db, ws, caller, draft.account_id)?;
     let scheduled = draft.status == compose::Status::Scheduled;
-    // The account's status is the accounts crate's type; `as_str` reads the same whether that
-    // is a word or an enum.
-    if scheduled && account.status.as_str() != "active" {
+    if scheduled && account.status != AccountStatus::Active {
         return Err(AppError::new(
             Code::PostAccountInactive,
             format!(

@@ -9,7 +9,7 @@ pub use store::{Action, Engagement, EngagementStatus};
 use crate::api::data;
 use crate::compose::{parse_instant, XId, CLOCK_SKEW_SECONDS, MAX_DAYS_AHEAD};
 use crate::status::PostStatus;
-use accounts::{self, AccountsConfig};
+use accounts::{self, AccountStatus, AccountsConfig};
 use chrono::DateTime;
 use common::db::{Db, Param};
 use common::error::{AppError, Code};
@@ -82,9 +82,7 @@ pub async fn create(
         .ok_or_else(|| field("postId", "must be an X post id (1 to 19 digits)"))?;
     let at_ms = scheduled_at(body.scheduled_at.as_deref(), env.now_ms)?;
     let account = account(&env.db, ws, caller, body.account_id.as_deref())?;
-    // The account's status is the accounts crate's type; `as_str` reads the same whether that
-    // is a word or an enum.
-    if account.status.as_str() != "active" {
+    if account.status != AccountStatus::Active {
         return Err(AppError::new(
             Code::EngagementAccountInactive,
             format!(

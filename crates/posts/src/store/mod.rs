@@ -31,7 +31,7 @@ pub fn insert(
     idempotency_key: Option<&str>,
 ) -> Result<Uuid, AppError> {
     let head = Uuid::now_v7();
-    insert_parts(db, ws, author, head, draft, place, idempotency_key, 0)?;
+    insert_parts(db, ws, Some(author), head, draft, place, idempotency_key, 0)?;
     Ok(head)
 }
 
@@ -43,11 +43,13 @@ fn poll_json(draft: &Draft) -> Option<String> {
         .map(|p| json!({ "options": p.options, "durationMinutes": p.duration_minutes }).to_string())
 }
 
+/// `author` is `None` once the author's user is deleted (the parts keep no author, as the
+/// head does).
 #[allow(clippy::too_many_arguments)]
 fn insert_parts(
     db: &Db,
     ws: Uuid,
-    author: Uuid,
+    author: Option<Uuid>,
     head: Uuid,
     draft: &Draft,
     place: &Placement,
@@ -233,8 +235,7 @@ pub fn replace(
             &[Param::from(id)],
             |r| r.get::<Option<Uuid>>("author_id"),
         )?
-        .flatten()
-        .unwrap_or_default();
+        .flatten();
     insert_parts(db, ws, author, id, draft, place, None, 1)
 }
 

@@ -9,10 +9,10 @@ mod lease;
 mod parts;
 
 use crate::claim::Claimed;
-use accounts::{self, AccountsConfig};
+use accounts::{self, AccountStatus, AccountsConfig};
 use chrono::DateTime;
 use common::db::Db;
-use common::error::{AppError, Code};
+use common::error::AppError;
 use common::x::{Budgets, Endpoint, XClient, XError};
 use identity::audit::Meta;
 use lease::{defer, fail, retry, Found};
@@ -118,13 +118,11 @@ async fn connect(
         Ok(a) => a,
         Err(_) => return fail(ctx, c, "The account was removed").map(Step::Stop),
     };
-    // The account's status is the accounts crate's type; `as_str` reads the same whether that
-    // is a word or an enum.
-    match account.status.as_str() {
-        "active" => {}
-        "needs_reauth" => return fail(ctx, c, REAUTH).map(Step::Stop),
+    match account.status {
+        AccountStatus::Active => {}
+        AccountStatus::NeedsReauth => return fail(ctx, c, REAUTH).map(Step::Stop),
         other => {
-            let reason = format!("the account is {other}");
+            let reason = format!("the account is {}", other.as_str());
             let ctx = &ctx.because("account_unavailable");
             return defer(ctx, c, ctx.now_ms + PAUSED_RECHECK_MS, &reason).map(Step::Stop);
         }
@@ -138,14 +136,16 @@ async fn connect(
                 let client = client.with_clock_offset(ctx.now_ms - real_now);
                 return Ok(Step::Go((account, client)));
             }
-            Err(e) if e.code == Code::XReauth => fail(ctx, c, REAUTH),
-            Err(e) if e.status() >= 500 || e.status() == 429 => retry(
-                ctx,
-                c,
-                c.attempts.max(1),
-                &format!("token refresh: {}", e.code),
-            ),
-            Err(e) => fail(ctx, c, &format!("{}: {}", e.code, e.public_message())),
+            Err(e) if e.needs_reauth() => fail(ctx, c, REAUTH),
+            Err(e) => match AppError::from(e) {
+                e if e.status() >= 500 || e.status() == 429 => retry(
+                    ctx,
+                    c,
+                    c.attempts.max(1),
+                    &format!("token refresh: {}", e.code),
+                ),
+                e => fail(ctx, c, &format!("{}: {}", e.code, e.public_message())),
+            },
         };
     outcome.map(Step::Stop)
 }

@@ -1,7 +1,7 @@
 //! A thread's parts as the tick publishes them: read from `posts`, turned into X's create
 //! request, and looked for on X's timeline when an earlier attempt may have reached it.
 
-use crate::matching::comparable;
+use crate::matching::same_text;
 use chrono::DateTime;
 use common::db::{Db, Param, Row};
 use common::error::AppError;
@@ -86,15 +86,10 @@ pub(super) async fn reconcile(
     since_ms: i64,
 ) -> Result<Option<String>, XError> {
     let since = DateTime::from_timestamp_millis(since_ms - 60_000).unwrap_or_default();
-    let wanted = comparable(&part.content);
     let mut token: Option<String> = None;
     for _ in 0..5 {
         let page = client.user_posts(user_id, since, token.as_deref()).await?;
-        if let Some(found) = page
-            .posts
-            .iter()
-            .find(|p| comparable(&p.expanded_text()) == wanted)
-        {
+        if let Some(found) = page.posts.iter().find(|p| same_text(&part.content, p)) {
             return Ok(Some(found.id.clone()));
         }
         match page.next_token {

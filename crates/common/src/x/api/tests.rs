@@ -2,7 +2,11 @@
 
 use super::*;
 use crate::config::Secret;
-use crate::x::OAuth1Credentials;
+use crate::x::error::XError;
+use crate::x::oauth1;
+use crate::x::{Auth, Endpoint, OAuth1Credentials};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
 
 const BASE: &str = "http://127.0.0.1:4010/";
 
