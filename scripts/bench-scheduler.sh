@@ -9,6 +9,7 @@
 #           account's published count and the deferred rest; nothing may fail.
 # Ticks are driven through POST /internal/scheduler/tick by T concurrent callers (the cron
 # trigger runs as well).
+# X_LATENCY_MS=n makes every create answer after n ms (X's own creates take a few hundred).
 # Usage: scripts/bench-scheduler.sh [drain|kill|limits] [accounts] [posts-per-account] [tickers]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,15 +87,22 @@ SQL
 TOTAL=$((ACCOUNTS * PER))
 echo "posts due now: $TOTAL (mode $MODE, $TICKERS concurrent tick callers, xsim profile $PROFILE)"
 
+# Every post not yet final, deferred ones too (a post the breaker deferred is not done).
 remaining() {
-  psql "$URL" -tAc "SELECT count(*) FROM posts WHERE status = 'publishing'
-    OR (status = 'scheduled' AND coalesce(next_attempt_at, scheduled_at) <= now())"
+  psql "$URL" -tAc "SELECT count(*) FROM posts WHERE status IN ('scheduled', 'publishing')"
 }
 tick_loop() {
   while [ ! -f "$STATE/stop" ]; do
     curl -s -o /dev/null -m 30 -X POST -H "Authorization: Bearer $SECRET" "$BASE/internal/scheduler/tick" || sleep 0.2
   done
 }
+# X_LATENCY_MS: every create answers after this long, as X's do (xsim's delay fault).
+if [ -n "${X_LATENCY_MS:-}" ]; then
+  curl -sf -o /dev/null -H 'content-type: application/json' \
+    -d "{\"method\":\"POST\",\"path\":\"/2/tweets\",\"kind\":\"delay\",\"delay_ms\":$X_LATENCY_MS,\"count\":$((TOTAL * 2))}" \
+    "$XBASE/__admin/faults"
+  echo "every create answers after $X_LATENCY_MS ms"
+fi
 START=$(date +%s.%N)
 TICK_PIDS=""
 for _ in $(seq 1 "$TICKERS"); do tick_loop & TICK_PIDS="$TICK_PIDS $!"; done
