@@ -2,7 +2,6 @@
 
 use super::{AccountsTest, ME};
 use crate::helpers::assert_error_envelope;
-use reqwest::Method;
 
 #[tokio::test]
 async fn deleting_an_account_revokes_its_tokens_at_x() {
@@ -13,22 +12,8 @@ async fn deleting_an_account_revokes_its_tokens_at_x() {
     assert_eq!(t.live_tokens(ME).0.len(), 1);
 
     // Act
-    let deleted = t
-        .call(
-            Method::DELETE,
-            &format!("/api/accounts/{id}"),
-            &t.token,
-            None,
-        )
-        .await;
-    let again = t
-        .call(
-            Method::DELETE,
-            &format!("/api/accounts/{id}"),
-            &t.token,
-            None,
-        )
-        .await;
+    let deleted = t.delete_account(id, "").await;
+    let again = t.delete_account(id, "").await;
 
     // Assert
     assert_eq!(deleted.status, 204, "{}", deleted.text);
@@ -66,30 +51,9 @@ async fn deleting_an_account_with_scheduled_posts_needs_force_which_cancels_them
     .unwrap();
 
     // Act
-    let refused = t
-        .call(
-            Method::DELETE,
-            &format!("/api/accounts/{id}"),
-            &t.token,
-            None,
-        )
-        .await;
-    let bad_flag = t
-        .call(
-            Method::DELETE,
-            &format!("/api/accounts/{id}?force=yes"),
-            &t.token,
-            None,
-        )
-        .await;
-    let forced = t
-        .call(
-            Method::DELETE,
-            &format!("/api/accounts/{id}?force=true"),
-            &t.token,
-            None,
-        )
-        .await;
+    let refused = t.delete_account(id, "").await;
+    let bad_flag = t.delete_account(id, "?force=yes").await;
+    let forced = t.delete_account(id, "?force=true").await;
 
     // Assert
     let err = assert_error_envelope(&refused, 409, "CONFLICT");

@@ -164,6 +164,12 @@ impl AccountsTest {
         resp.json()["data"].clone()
     }
 
+    /// `DELETE /api/accounts/{id}{query}` as the owner.
+    pub async fn delete_account(&self, id: &str, query: &str) -> Resp {
+        let path = format!("/api/accounts/{id}{query}");
+        self.call(Method::DELETE, &path, &self.token, None).await
+    }
+
     pub async fn count_rows(&self, sql: &str) -> i64 {
         let db = self.app.db.client().await;
         db.query_one(sql, &[]).await.unwrap().get::<_, i64>(0)
