@@ -18,8 +18,9 @@ fn problem(status: u16, suffix: &str, detail: &str) -> Value {
            "type": format!("https://api.twitter.com/2/problems/{suffix}")})
 }
 
+/// 4xx other than 429: what X refused, and why.
 #[test]
-fn every_status_and_problem_maps_to_its_variant() {
+fn refusals_map_to_their_variant() {
     let cases: Vec<(&str, XError, XError)> = vec![
         (
             "401 needs re-auth",
@@ -78,6 +79,28 @@ fn every_status_and_problem_maps_to_its_variant() {
                 detail: "Could not find tweet with id: [1].".into(),
             },
         ),
+        (
+            "400 keeps X's errors",
+            classify(
+                400,
+                json!({"title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.x.com/2/problems/invalid-request", "errors": [{"message": "bad poll"}]}),
+                &[],
+            ),
+            XError::InvalidRequest {
+                detail: "One or more parameters to your request was invalid.".into(),
+                details: json!([{"message": "bad poll"}]),
+            },
+        ),
+    ];
+    for (name, got, want) in cases {
+        assert_eq!(got, want, "case: {name}");
+    }
+}
+
+/// 429: which budget ran out, and until when.
+#[test]
+fn limits_map_to_the_window_and_scope_they_name() {
+    let cases: Vec<(&str, XError, XError)> = vec![
         (
             "429 usage capped",
             classify(
@@ -153,18 +176,16 @@ fn every_status_and_problem_maps_to_its_variant() {
                 window: RateWindow::Min15,
             },
         ),
-        (
-            "400 keeps X's errors",
-            classify(
-                400,
-                json!({"title": "Invalid Request", "detail": "One or more parameters to your request was invalid.", "type": "https://api.x.com/2/problems/invalid-request", "errors": [{"message": "bad poll"}]}),
-                &[],
-            ),
-            XError::InvalidRequest {
-                detail: "One or more parameters to your request was invalid.".into(),
-                details: json!([{"message": "bad poll"}]),
-            },
-        ),
+    ];
+    for (name, got, want) in cases {
+        assert_eq!(got, want, "case: {name}");
+    }
+}
+
+/// 5xx: failures to retry (a 504 is a timeout).
+#[test]
+fn server_failures_map_to_their_variant() {
+    let cases: Vec<(&str, XError, XError)> = vec![
         (
             "500",
             classify(500, json!({}), &[]),
@@ -209,10 +230,22 @@ fn token_endpoint_errors_separate_the_user_from_the_operator() {
     );
 }
 
-#[test]
-fn app_errors_pick_kinds_by_meaning_and_hide_upstream_causes() {
+/// Each error's family and code in the envelope; a 5xx envelope never carries X's text.
+fn assert_app_errors(cases: Vec<(XError, ErrorKind, &str)>) {
     let now = at(1_000);
-    let cases: Vec<(XError, ErrorKind, &str)> = vec![
+    for (x, kind, code) in cases {
+        let e = x.to_app_error(now);
+        assert_eq!((e.kind(), e.code.as_str()), (kind, code), "for {x:?}");
+        if kind.is_server_error() {
+            let body = e.envelope("cid", "t").to_string();
+            assert!(!body.contains("secret=abc"), "{body}");
+        }
+    }
+}
+
+#[test]
+fn app_errors_of_refusals_and_limits_pick_kinds_by_meaning() {
+    assert_app_errors(vec![
         (
             XError::Unauthorized { detail: "x".into() },
             ErrorKind::Conflict,
@@ -246,6 +279,27 @@ fn app_errors_pick_kinds_by_meaning_and_hide_upstream_causes() {
             "X_BUDGET",
         ),
         (
+            XError::InvalidRequest {
+                detail: "d".into(),
+                details: json!([]),
+            },
+            ErrorKind::Validation,
+            "X_INVALID",
+        ),
+    ]);
+    let now = at(1_000);
+    let limited = XError::RateLimited {
+        reset_at: at(1_060),
+        scope: RateScope::App,
+        window: RateWindow::Hours24,
+    };
+    assert_eq!(limited.to_app_error(now).retry_after, Some(60));
+}
+
+#[test]
+fn app_errors_of_outages_are_server_errors_that_hide_upstream_causes() {
+    assert_app_errors(vec![
+        (
             XError::UsageCapped,
             ErrorKind::ServiceUnavailable,
             "X_USAGE_CAPPED",
@@ -254,14 +308,6 @@ fn app_errors_pick_kinds_by_meaning_and_hide_upstream_causes() {
             XError::CircuitOpen { until: at(1_030) },
             ErrorKind::ServiceUnavailable,
             "X_CIRCUIT_OPEN",
-        ),
-        (
-            XError::InvalidRequest {
-                detail: "d".into(),
-                details: json!([]),
-            },
-            ErrorKind::Validation,
-            "X_INVALID",
         ),
         (
             XError::ClientAuth {
@@ -297,21 +343,7 @@ fn app_errors_pick_kinds_by_meaning_and_hide_upstream_causes() {
             ErrorKind::ExternalApi,
             "X_BAD_RESPONSE",
         ),
-    ];
-    for (x, kind, code) in cases {
-        let e = x.to_app_error(now);
-        assert_eq!((e.kind(), e.code.as_str()), (kind, code), "for {x:?}");
-        if kind.is_server_error() {
-            let body = e.envelope("cid", "t").to_string();
-            assert!(!body.contains("secret=abc"), "{body}");
-        }
-    }
-    let limited = XError::RateLimited {
-        reset_at: at(1_060),
-        scope: RateScope::App,
-        window: RateWindow::Hours24,
-    };
-    assert_eq!(limited.to_app_error(now).retry_after, Some(60));
+    ]);
 }
 
 #[test]
