@@ -109,15 +109,25 @@ async fn a_slow_x_stops_collection_at_the_tick_deadline_but_not_publishing() {
 
 #[tokio::test]
 async fn reads_are_counted_and_near_the_budget_the_cadence_thins_out_without_stopping() {
-    // Arrange: now (usage reports the current month), a budget of 1,000 reads a month and
-    // 999 already used this month.
+    // Arrange: now (usage reports the current month), a budget of 1,000,000 reads a month and
+    // all but one already used this month. (The share of the budget left, a millionth, is
+    // below the share of the month left except in its last 2.6 seconds; with 999 of 1,000 the
+    // test failed in the last 43 minutes of a 30-day month.)
+    const BUDGET: i64 = 1_000_000;
+    const USED: i64 = BUDGET - 1;
     let t0 = Utc::now().timestamp_millis();
-    let t = AnalyticsTest::start("UTC", t0, &[("analytics_monthly_read_budget", "1000")]).await;
+    let budget = BUDGET.to_string();
+    let t = AnalyticsTest::start(
+        "UTC",
+        t0,
+        &[("analytics_monthly_read_budget", budget.as_str())],
+    )
+    .await;
     let post = t.seed_post("Thinned", t0 - 2 * HOUR);
     t.sql(
         "INSERT INTO analytics_reads (workspace_id, day, calls)
-         VALUES ($1::text::uuid, date_trunc('month', now() AT TIME ZONE 'UTC')::date, 999)",
-        &[&t.ws],
+         VALUES ($1::text::uuid, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $2::int8)",
+        &[&t.ws, &USED],
     )
     .await;
 
@@ -147,14 +157,14 @@ async fn reads_are_counted_and_near_the_budget_the_cadence_thins_out_without_sto
     assert!(next > unthinned, "{} vs {}", iso(next), iso(unthinned));
     let reads = t.x_reads() as i64;
     assert_eq!(reads, 3, "the account, its timeline and one lookup");
-    assert_eq!(usage["readsUsed"], 999 + reads, "{usage}");
+    assert_eq!(usage["readsUsed"], USED + reads, "{usage}");
     let first_of_month: bool = row.get(1);
-    let today = reads + if first_of_month { 999 } else { 0 };
+    let today = reads + if first_of_month { USED } else { 0 };
     assert_eq!(usage["workspaceReadsToday"], today, "{usage}");
-    assert_eq!(usage["budget"], 1000);
+    assert_eq!(usage["budget"], BUDGET);
     assert_eq!(usage["month"], row.get::<_, String>(2));
     assert!(
-        usage["projectedMonthReads"].as_i64().unwrap() >= 999 + reads,
+        usage["projectedMonthReads"].as_i64().unwrap() >= USED + reads,
         "{usage}"
     );
     let csv = t.csv("/api/analytics/usage").await;

@@ -10,10 +10,14 @@ use common::error::AppError;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use twitter_text::entity::Type;
-use twitter_text::extractor::{Extract, ValidatingExtractor};
-use twitter_text_parser::twitter_text::Rule;
 use unicode_normalization::UnicodeNormalization;
+
+mod emoji;
+mod idna;
+mod scan;
+mod tld;
+mod url;
+mod weight;
 
 /// X's limit, in weighted characters.
 pub const MAX_WEIGHTED_LENGTH: u32 = 280;
@@ -62,47 +66,24 @@ impl TextProblem {
 /// Measures `text` as X will, after NFC normalisation. Never fails: an invalid text is reported.
 pub fn analyze(text: &str) -> TextReport {
     let nfc: String = text.nfc().collect();
-    let config = twitter_text_config::config_v3();
-    let extractor = ValidatingExtractor::new_with_nfc_input(config, &nfc);
-    // Not `extract_entities_with_indices`: in 0.2.0 it leaves out URLs without a scheme
-    // ("example.com"), which X still counts as 23.
-    let result = extractor.extract(&nfc, |rule| {
-        matches!(
-            rule,
-            Rule::url | Rule::url_without_protocol | Rule::hashtag | Rule::username | Rule::list
-        )
-    });
-    let parsed = result.parse_results;
-
-    let (mut urls, mut mentions, mut hashtags) = (Vec::new(), Vec::new(), Vec::new());
-    for entity in &result.entities {
-        let value = entity.get_value().to_string();
-        match entity.get_type() {
-            Type::URL => urls.push(value),
-            Type::MENTION => mentions.push(value),
-            Type::HASHTAG => hashtags.push(value),
-            Type::CASHTAG => {}
-        }
-    }
-
-    let weighted_length = parsed.weighted_length.max(0) as u32;
+    let measured = weight::measure(&nfc);
+    let weighted_length = measured.weighted_length;
     let mut errors = Vec::new();
     if nfc.trim().is_empty() {
         errors.push(TextProblem::Empty);
     } else if weighted_length > MAX_WEIGHTED_LENGTH {
         errors.push(TextProblem::TooLong);
-    } else if !parsed.is_valid {
-        // twitter-text's only other reason to refuse a non-empty text within the limit.
+    } else if measured.refused_characters {
         errors.push(TextProblem::InvalidCharacters);
     }
     TextReport {
         weighted_length,
         valid: errors.is_empty(),
         remaining: MAX_WEIGHTED_LENGTH as i32 - weighted_length as i32,
-        permillage: parsed.permillage.max(0) as u32,
-        urls,
-        mentions,
-        hashtags,
+        permillage: weighted_length * 1000 / MAX_WEIGHTED_LENGTH,
+        urls: measured.urls,
+        mentions: measured.mentions,
+        hashtags: measured.hashtags,
         errors,
     }
 }
@@ -294,3 +275,6 @@ mod tests {
         assert_eq!(a.duplicate_key().len(), 64);
     }
 }
+
+#[cfg(test)]
+mod conformance_tests;
