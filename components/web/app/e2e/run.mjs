@@ -320,8 +320,13 @@ test('a new user registers, connects an account, schedules a thread with an imag
   const soon = new Date(later - 60 * 60_000);
   const sp = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit' }).formatToParts(soon).map((p) => [p.type, p.value]));
   const slot = page.locator(`td[data-slot="${sp.year}-${sp.month}-${sp.day}T${sp.hour}"]`);
+  // Between 23:00 and midnight the post sits in the next day's first row and the slot in
+  // today's last: a drag cannot scroll the page, so the whole week is put in view first.
+  const viewport = page.viewportSize();
+  await page.setViewportSize({ width: viewport.width, height: 3200 });
   await chip.dragTo(slot);
   await page.getByText(/^Moved to/).waitFor();
+  await page.setViewportSize(viewport);
   const moved = await apiCall('GET', `/api/tweets/${post.id}`, undefined, s.accessToken, ws);
   assert(Math.abs(Date.parse(moved.scheduledAt) - Math.floor(soon.getTime() / 60_000) * 60_000) < 60_000, `rescheduled to ${moved.scheduledAt}, expected ${soon.toISOString()}`);
   assert(moved.history.some((h) => h.kind === 'rescheduled'), 'history records the move');
