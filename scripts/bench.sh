@@ -18,6 +18,9 @@ export SPIN_VARIABLE_DATABASE_URL="$URL"
 export SPIN_VARIABLE_JWT_SECRET="bench-secret-0123456789abcdef0123456789abcdef"
 export SPIN_VARIABLE_ENCRYPTION_KEY="YmVuY2gtZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMhISE="
 STATE="$(mktemp -d)"
+# An interrupted run must not leave xmp holding its PostgreSQL connections.
+XMP=""
+trap 'kill $XMP 2>/dev/null || true; rm -rf "$STATE"' EXIT
 
 echo "## machine"
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
