@@ -66,7 +66,12 @@ impl TextProblem {
 /// Measures `text` as X will, after NFC normalisation. Never fails: an invalid text is reported.
 pub fn analyze(text: &str) -> TextReport {
     let nfc: String = text.nfc().collect();
-    let measured = weight::measure(&nfc);
+    analyze_nfc(&nfc)
+}
+
+/// [`analyze`] of a text already NFC-normalised.
+fn analyze_nfc(nfc: &str) -> TextReport {
+    let measured = weight::measure(nfc);
     let weighted_length = measured.weighted_length;
     let mut errors = Vec::new();
     if nfc.trim().is_empty() {
@@ -97,7 +102,7 @@ impl TweetText {
     /// A refusal is a 422 whose details carry the full [`TextReport`] under `text`.
     pub fn parse(input: &str) -> Result<TweetText, AppError> {
         let nfc: String = input.trim().nfc().collect();
-        let report = analyze(&nfc);
+        let report = analyze_nfc(&nfc);
         match report.errors.first() {
             None => Ok(TweetText(nfc)),
             Some(problem) => {

@@ -238,14 +238,14 @@ impl Scan<'_> {
 
     pub(super) fn record(&mut self, kind: Kind, span: Range<usize>) {
         if self.quiet == 0 {
-            self.out.push(kind_token(kind, span));
+            self.out.push(Token { kind, span });
         }
     }
 
     /// Records a token that encloses those recorded since `first`, ahead of them.
     pub(super) fn record_enclosing(&mut self, first: usize, kind: Kind, span: Range<usize>) {
         if self.quiet == 0 {
-            self.out.insert(first, kind_token(kind, span));
+            self.out.insert(first, Token { kind, span });
         }
     }
 
@@ -491,10 +491,6 @@ impl Scan<'_> {
         let at = self.ilit(at, "s").unwrap_or(at);
         self.lit(at, "://")
     }
-}
-
-fn kind_token(kind: Kind, span: Range<usize>) -> Token {
-    Token { kind, span }
 }
 
 fn is_invalid(c: char) -> bool {

@@ -165,10 +165,7 @@ impl Scan<'_> {
     /// `longer_domain = subdomain ~ ("." ~ subdomain)* ~ "." ~ sl_domain`
     fn longer_domain(&mut self, at: usize) -> End {
         self.memo(Memo::LongerDomain, at, |p, at| {
-            let end = p.subdomain(at)?;
-            let end = p.more_labels(Memo::Labels, end, Self::subdomain);
-            let sl = p.lit(end, ".")?;
-            p.sl_domain(sl)
+            p.labels_then(at, Memo::Labels, Self::subdomain, Self::sl_domain)
         })
     }
 
@@ -339,11 +336,27 @@ impl Scan<'_> {
     /// `uwp_longer_domain = uwp_subdomain ~ ("." ~ uwp_subdomain)* ~ "." ~ uwp_sl_domain`
     fn uwp_longer_domain(&mut self, at: usize) -> End {
         self.memo(Memo::UwpLongerDomain, at, |p, at| {
-            let end = p.uwp_subdomain(at)?;
-            let end = p.more_labels(Memo::UwpLabels, end, Self::uwp_subdomain);
-            let sl = p.lit(end, ".")?;
-            p.uwp_sl_domain(sl)
+            p.labels_then(
+                at,
+                Memo::UwpLabels,
+                Self::uwp_subdomain,
+                Self::uwp_sl_domain,
+            )
         })
+    }
+
+    /// `label ~ ("." ~ label)* ~ "." ~ last`: the shape of both kinds of longer domain.
+    fn labels_then(
+        &mut self,
+        at: usize,
+        memo: Memo,
+        label: fn(&mut Self, usize) -> End,
+        last: fn(&mut Self, usize) -> End,
+    ) -> End {
+        let end = label(self, at)?;
+        let end = self.more_labels(memo, end, label);
+        let last_at = self.lit(end, ".")?;
+        last(self, last_at)
     }
 
     /// `("." ~ subdomain)*`. Greedy repetition is memoryless, so every offset of one chain of

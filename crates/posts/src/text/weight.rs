@@ -32,56 +32,62 @@ pub(super) fn measure(text: &str) -> Measured {
         mentions: Vec::new(),
         hashtags: Vec::new(),
     };
-    let mut weight = 0;
-    // Like twitter-text, the tokens are walked in order with one cursor: a token inside a URL
-    // that was already counted (an emoji in its host) adds its own weight, and nothing else.
-    let mut cursor = 0;
-    let weigh_text_to = |weight: &mut u32, cursor: &mut usize, end: usize| {
-        if end > *cursor {
-            *weight += text[*cursor..end].chars().map(char_weight).sum::<u32>();
-            *cursor = end;
-        }
+    let mut scale = Scale {
+        text,
+        cursor: 0,
+        weight: 0,
     };
     for token in tokens(text) {
         let span = token.span.clone();
-        weigh_text_to(&mut weight, &mut cursor, span.start);
+        // Mentions, hashtags and lists weigh what their characters weigh: they are text to
+        // the scale, which reaches them with the next token or the end.
+        scale.weigh_text_to(span.start);
         let value = |from: usize| text[from..span.end].to_string();
         match token.kind {
             Kind::Invalid => measured.refused_characters = true,
-            Kind::Emoji => {
-                weight += DEFAULT_WEIGHT;
-                cursor = cursor.max(span.end);
-            }
+            Kind::Emoji => scale.add(DEFAULT_WEIGHT, span.end),
             Kind::Url { host, scheme } => {
-                if !valid_url(&text[span.clone()], &text[host], scheme) {
-                    continue;
+                if valid_url(&text[span.clone()], &text[host], scheme) {
+                    scale.add(URL_WEIGHT, span.end);
+                    measured.urls.push(value(span.start));
                 }
-                if span.end > cursor {
-                    cursor = span.end;
-                }
-                weight += URL_WEIGHT;
-                measured.urls.push(value(span.start));
             }
-            Kind::Hashtag { value: from } => {
-                weigh_text_to(&mut weight, &mut cursor, span.end);
-                measured.hashtags.push(value(from));
-            }
-            Kind::Mention { value: from } => {
-                weigh_text_to(&mut weight, &mut cursor, span.end);
-                measured.mentions.push(value(from));
-            }
+            Kind::Hashtag { value: from } => measured.hashtags.push(value(from)),
+            Kind::Mention { value: from } => measured.mentions.push(value(from)),
             Kind::List {
                 value: from,
                 owner_end,
-            } => {
-                weigh_text_to(&mut weight, &mut cursor, span.end);
-                measured.mentions.push(text[from..owner_end].to_string());
-            }
+            } => measured.mentions.push(text[from..owner_end].to_string()),
         }
     }
-    weigh_text_to(&mut weight, &mut cursor, text.len());
-    measured.weighted_length = weight / SCALE;
+    scale.weigh_text_to(text.len());
+    measured.weighted_length = scale.weight / SCALE;
     measured
+}
+
+/// Like twitter-text, the tokens are weighed in order with one cursor: a token inside a URL
+/// that was already weighed (an emoji in its host) adds its own weight, and nothing else.
+struct Scale<'a> {
+    text: &'a str,
+    cursor: usize,
+    weight: u32,
+}
+
+impl Scale<'_> {
+    /// Weighs the characters from the cursor to `end`, one by one.
+    fn weigh_text_to(&mut self, end: usize) {
+        if end > self.cursor {
+            let text = &self.text[self.cursor..end];
+            self.weight += text.chars().map(char_weight).sum::<u32>();
+            self.cursor = end;
+        }
+    }
+
+    /// Adds a token's weight and moves the cursor past it.
+    fn add(&mut self, weight: u32, end: usize) {
+        self.weight += weight;
+        self.cursor = self.cursor.max(end);
+    }
 }
 
 fn char_weight(c: char) -> u32 {
