@@ -4,7 +4,7 @@
 use crate::auth::password::{self, Password};
 use crate::authz::Role;
 use crate::workspaces::Workspace;
-use common::db::{Db, Param, Row, FRESH_COLUMN};
+use common::db::{Db, Param, Row};
 use common::error::{AppError, Code};
 use serde::Serialize;
 use serde_json::json;
@@ -199,21 +199,10 @@ pub fn authenticate(
         Acting::In(ws) => (true, ws.into()),
         Acting::Default => (true, Param::DbNull),
     };
+    // xmp_authenticate (migration 0012) is the query, planned once per connection; it selects
+    // the freshness column, the user's columns, `revoked`, `ws` and `role`.
     let rows = db.query_first(
-        &format!(
-            "SELECT {FRESH_COLUMN}, {USER_COLUMNS},
-                    EXISTS (SELECT 1 FROM refresh_tokens
-                            WHERE family_id = $2::uuid AND revoked_at IS NOT NULL) AS revoked,
-                    acting.ws, acting.role
-             FROM (SELECT 1) AS one LEFT JOIN users ON users.id = $1::uuid
-             LEFT JOIN LATERAL (
-               SELECT m.workspace_id AS ws, m.role FROM memberships m
-               WHERE $3::bool AND m.user_id = users.id
-                 AND ($4::uuid IS NULL OR m.workspace_id = $4::uuid)
-               ORDER BY (m.workspace_id = users.default_workspace_id) DESC, m.created_at,
-                 m.workspace_id
-               LIMIT 1) AS acting ON true"
-        ),
+        "SELECT * FROM xmp_authenticate($1::uuid, $2::uuid, $3::bool, $4::uuid)",
         &[id.into(), sid.into(), Param::Boolean(wanted), ws],
     )?;
     let Some(r) = rows.first() else {

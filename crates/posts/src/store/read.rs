@@ -89,14 +89,6 @@ pub struct HistoryEvent {
     pub details: Value,
 }
 
-/// A thread's rows: what a part shows, and for the head (position 0) also the head as the API
-/// shows it and what the rules read of it.
-const COLUMNS: &str = "p.id, p.content, array_to_json(p.media_ids)::text AS media_ids, p.status,
-    p.x_post_id, p.thread_position::int8 AS position,
-    CASE WHEN p.thread_position = 0 THEN xmp_post_item(p, a.username)::text END AS item,
-    xmp_ms_iso(p.scheduled_at) AS scheduled_at, p.deleted_on_x_at IS NOT NULL AS deleted_on_x,
-    p.account_id, p.reply_to, p.quote_of, p.poll::text AS poll";
-
 /// A JSON text column decoded into `T`; our SQL builds it, so a mismatch is an internal error.
 pub(crate) fn json_column<T: for<'de> Deserialize<'de>>(
     r: &Row<'_>,
@@ -121,7 +113,7 @@ impl ThreadPart {
 }
 
 impl Post {
-    /// The head's row of [`COLUMNS`], its thread and history still to be added.
+    /// The head's row of `xmp_post_thread`, its thread and history still to be added.
     fn from_head(r: &Row<'_>, part: ThreadPart) -> Result<Post, AppError> {
         let item = r
             .get::<Option<String>>("item")?
@@ -145,14 +137,12 @@ impl Post {
     }
 }
 
-/// One post with its thread parts and history.
+/// One post with its thread parts and history, in one statement: `xmp_post_thread` (migration
+/// 0012) answers the thread's rows in order, what a part shows, and on the head's row also the
+/// head as the API shows it, what the rules read of it and the history as JSON.
 pub fn get(db: &Db, ws: Uuid, id: Uuid) -> Result<Post, AppError> {
     let rows = db.query(
-        &format!(
-            "SELECT {COLUMNS} FROM posts p LEFT JOIN x_accounts a ON a.id = p.account_id
-             WHERE p.workspace_id = $1::uuid AND p.thread_id = $2::uuid
-             ORDER BY p.thread_position"
-        ),
+        "SELECT * FROM xmp_post_thread($1::uuid, $2::uuid)",
         &[Param::from(ws), Param::from(id)],
     )?;
     // The head comes first (position 0), then the parts in order.
@@ -162,25 +152,34 @@ pub fn get(db: &Db, ws: Uuid, id: Uuid) -> Result<Post, AppError> {
     for part in rows {
         post.thread.push(ThreadPart::from_row(&part)?);
     }
-    post.history = history(db, ws, id)?;
+    post.history = json_column::<Vec<StoredEvent>>(&head, "history")?
+        .into_iter()
+        .map(StoredEvent::shown)
+        .collect::<Result<_, _>>()?;
     Ok(post)
 }
 
-fn history(db: &Db, ws: Uuid, id: Uuid) -> Result<Vec<HistoryEvent>, AppError> {
-    db.query_all(
-        "SELECT kind, details::text AS details, actor_id,
-           (extract(epoch FROM at) * 1000)::int8 AS at_ms
-         FROM post_events WHERE workspace_id = $1::uuid AND post_id = $2::uuid ORDER BY id",
-        &[Param::from(ws), Param::from(id)],
-        |r| {
-            Ok(HistoryEvent {
-                kind: EventKind::read(r, "kind")?,
-                at: rfc3339(r.get::<i64>("at_ms")?),
-                actor_id: r.get("actor_id")?,
-                details: json_column(r, "details")?,
-            })
-        },
-    )
+/// A history event as `xmp_post_thread` sends it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredEvent {
+    kind: String,
+    details: Value,
+    actor_id: Option<Uuid>,
+    at_ms: i64,
+}
+
+impl StoredEvent {
+    fn shown(self) -> Result<HistoryEvent, AppError> {
+        Ok(HistoryEvent {
+            kind: EventKind::parse(&self.kind).ok_or_else(|| {
+                AppError::internal(format!("unknown post event kind {:?}", self.kind))
+            })?,
+            at: rfc3339(self.at_ms),
+            actor_id: self.actor_id,
+            details: self.details,
+        })
+    }
 }
 
 /// List filters and the page position.

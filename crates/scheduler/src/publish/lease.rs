@@ -46,11 +46,23 @@ fn guarded(ctx: &Ctx<'_>, head: Uuid, sql: &str, extra: Vec<Param>) -> Result<bo
 }
 
 /// A history event of the scheduler, with the context's `cause` when there is one.
-fn event(ctx: &Ctx<'_>, c: &Claimed, kind: EventKind, mut details: Value) -> Result<(), AppError> {
+fn event(ctx: &Ctx<'_>, c: &Claimed, kind: EventKind, details: Value) -> Result<(), AppError> {
+    store::event(
+        ctx.db,
+        c.workspace_id,
+        c.id,
+        None,
+        kind,
+        caused(ctx, details),
+    )
+}
+
+/// An event's details with the context's `cause` when there is one.
+fn caused(ctx: &Ctx<'_>, mut details: Value) -> Value {
     if let (Some(cause), Some(map)) = (ctx.cause, details.as_object_mut()) {
         map.insert("cause".into(), json!(cause));
     }
-    store::event(ctx.db, c.workspace_id, c.id, None, kind, details)
+    details
 }
 
 /// Back to `scheduled` at `until`; costs no attempt.
@@ -146,29 +158,21 @@ pub(super) fn retry(
     Ok(Outcome::Retrying)
 }
 
-/// Records that `POST /2/tweets` is about to be sent for `part` (committed before sending):
-/// the post's attempts so far, this one included, or `None` when the lease was lost.
+/// Records that `POST /2/tweets` is about to be sent for `part` (committed before sending), with
+/// its `attempt` event, in one statement (`xmp_record_attempt`, migration 0012): the post's
+/// attempts so far, this one included, or `None` when the lease was lost.
 pub(super) fn record_attempt(
     ctx: &Ctx<'_>,
     c: &Claimed,
     part: &Part,
 ) -> Result<Option<i64>, AppError> {
-    let attempts = ctx.db.query_opt(
-        "UPDATE posts SET attempts = attempts + 1
-         WHERE id = $1::uuid AND lease_owner = $2 AND status = 'publishing'
-         RETURNING attempts::int8 AS attempts",
-        &head_params(ctx, c.id),
-        |r| r.get::<i64>("attempts"),
-    )?;
-    if let Some(attempts) = attempts {
-        event(
-            ctx,
-            c,
-            EventKind::Attempt,
-            json!({ "part": part.position, "attempt": attempts }),
-        )?;
-    }
-    Ok(attempts)
+    let [head, owner] = head_params(ctx, c.id);
+    let details = caused(ctx, json!({ "part": part.position }));
+    ctx.db.query_one(
+        "SELECT xmp_record_attempt($1::uuid, $2, $3::text::jsonb) AS attempts",
+        &[head, owner, Param::Str(details.to_string())],
+        |r| r.get::<Option<i64>>("attempts"),
+    )
 }
 
 /// Gives back the attempt just recorded: the create did not reach X (refused or deferred
@@ -195,64 +199,41 @@ pub(super) fn last_attempt_ms(
     )
 }
 
-/// Records the part's X id (and a `published` event); `false` when the lease was lost.
+/// Records the part's X id and its `published` event, and with `finish` (the thread's last
+/// part) also publishes and releases the post, in one statement (`xmp_mark_part`, migration
+/// 0012, the head locked first); `false`, and nothing written, when the lease was lost.
 pub(super) fn mark_part(
     ctx: &Ctx<'_>,
     c: &Claimed,
     part: &Part,
     x_id: &str,
     how: Found,
+    finish: bool,
 ) -> Result<bool, AppError> {
-    let ok = ctx.db.transaction(|db| {
-        // Still ours? (Locks the head for the rest of this transaction.)
-        let mine = db.query(
-            "SELECT 1 FROM posts WHERE id = $1::uuid AND lease_owner = $2 AND status = 'publishing'
-             FOR UPDATE",
-            &head_params(ctx, c.id),
-        )?;
-        if mine.is_empty() {
-            return Ok(false);
-        }
-        db.execute(
-            "UPDATE posts SET x_post_id = $2,
-               published_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond'
-             WHERE id = $1::uuid",
-            &[
-                Param::from(part.id),
-                Param::Str(x_id.into()),
-                Param::Int64(ctx.now_ms),
-            ],
-        )?;
-        Ok(true)
-    })?;
-    if ok {
-        event(
-            ctx,
-            c,
-            EventKind::Published,
-            json!({ "part": part.position, "xPostId": x_id, "how": how.as_str() }),
-        )?;
-    }
-    Ok(ok)
+    let [head, owner] = head_params(ctx, c.id);
+    let details = json!({ "part": part.position, "xPostId": x_id, "how": how.as_str() });
+    ctx.db.query_one(
+        "SELECT xmp_mark_part($1::uuid, $2, $3::uuid, $4, $5::int8, $6::text::jsonb, $7::bool)
+           AS ok",
+        &[
+            head,
+            owner,
+            Param::from(part.id),
+            Param::Str(x_id.into()),
+            Param::Int64(ctx.now_ms),
+            Param::Str(caused(ctx, details).to_string()),
+            Param::Boolean(finish),
+        ],
+        |r| r.get::<bool>("ok"),
+    )
 }
 
-/// Every part is on X: the post is `published` and released; `false` when the lease was lost.
+/// Every part is on X: the post is `published` and released (`xmp_finish`, migration 0012);
+/// `false` when the lease was lost.
 pub(super) fn finish(ctx: &Ctx<'_>, c: &Claimed) -> Result<bool, AppError> {
-    ctx.db.transaction(|db| {
-        let ok = guarded(
-            &Ctx { db, ..*ctx },
-            c.id,
-            "UPDATE posts SET status = 'published', lease_owner = NULL, lease_expires_at = NULL,
-               last_error = NULL, next_attempt_at = NULL",
-            vec![],
-        )?;
-        if ok {
-            db.execute(
-                "UPDATE posts SET status = 'published' WHERE thread_id = $1::uuid
-                   AND thread_position > 0",
-                &[Param::from(c.id)],
-            )?;
-        }
-        Ok(ok)
-    })
+    ctx.db.query_one(
+        "SELECT xmp_finish($1::uuid, $2) AS ok",
+        &head_params(ctx, c.id),
+        |r| r.get::<bool>("ok"),
+    )
 }

@@ -78,7 +78,11 @@ pub async fn publish(ctx: &Ctx<'_>, c: &Claimed) -> Result<Outcome, AppError> {
     };
     let mut previous: Option<String> = None;
     let mut reconciled = false;
-    for part in &parts::load(ctx.db, c.id)? {
+    // Recording the last part also finishes the post; a thread whose parts were all on X
+    // already (an earlier tick stopped before finishing) is finished on its own.
+    let mut finished = false;
+    let parts = parts::load(ctx.db, c.id)?;
+    for (i, part) in parts.iter().enumerate() {
         if let Some(id) = &part.x_post_id {
             previous = Some(id.clone());
             continue;
@@ -88,15 +92,17 @@ pub async fn publish(ctx: &Ctx<'_>, c: &Claimed) -> Result<Outcome, AppError> {
         } else {
             previous.as_deref()
         };
-        match publish_part(ctx, c, &account, &client, part, reply_to).await? {
+        let last = i + 1 == parts.len();
+        match publish_part(ctx, c, &account, &client, part, reply_to, last).await? {
             Step::Go((x_id, how)) => {
                 reconciled |= how == Found::Reconciled;
                 previous = Some(x_id);
+                finished = last;
             }
             Step::Stop(outcome) => return Ok(outcome),
         }
     }
-    if !lease::finish(ctx, c)? {
+    if !finished && !lease::finish(ctx, c)? {
         return Ok(Outcome::LostLease);
     }
     Ok(if reconciled {
@@ -150,7 +156,8 @@ async fn connect(
     outcome.map(Step::Stop)
 }
 
-/// Publishes one part: its X id and how it was found, or how the post ends here.
+/// Publishes one part: its X id and how it was found, or how the post ends here. Recording the
+/// `last` part finishes the post.
 async fn publish_part(
     ctx: &Ctx<'_>,
     c: &Claimed,
@@ -158,11 +165,12 @@ async fn publish_part(
     client: &XClient,
     part: &Part,
     reply_to: Option<&str>,
+    last: bool,
 ) -> Result<Step<(String, Found)>, AppError> {
     // An earlier attempt at this part may have reached X: look before sending again.
-    if let Some(since) = lease::last_attempt_ms(ctx, c, part)? {
+    if let Some(since) = part.last_attempt_ms {
         match parts::reconcile(client, &account.x_user_id, part, since).await {
-            Ok(Some(x_id)) => return marked(ctx, c, part, x_id, Found::Reconciled),
+            Ok(Some(x_id)) => return marked(ctx, c, part, x_id, Found::Reconciled, last),
             Ok(None) => {}
             Err(e) => return x_failure(ctx, c, account, e, c.attempts).map(Step::Stop),
         }
@@ -181,12 +189,12 @@ async fn publish_part(
         return Ok(Step::Stop(Outcome::LostLease));
     };
     match client.create_post(&parts::new_post(part, reply_to)).await {
-        Ok(created) => marked(ctx, c, part, created.id, Found::Created),
+        Ok(created) => marked(ctx, c, part, created.id, Found::Created, last),
         Err(XError::DuplicateContent | XError::UnknownOutcome { .. } | XError::Timeout) => {
             // X may hold it: the duplicate 403 is evidence, a lost answer is a question.
             let since = lease::last_attempt_ms(ctx, c, part)?.unwrap_or(ctx.now_ms);
             match parts::reconcile(client, &account.x_user_id, part, since).await {
-                Ok(Some(x_id)) => marked(ctx, c, part, x_id, Found::Reconciled),
+                Ok(Some(x_id)) => marked(ctx, c, part, x_id, Found::Reconciled, last),
                 Ok(None) => retry(
                     ctx,
                     c,
@@ -210,15 +218,17 @@ async fn publish_part(
     }
 }
 
-/// The part is on X as `x_id`: recorded, unless the lease was lost meanwhile.
+/// The part is on X as `x_id`: recorded (and with `finish` the post finished), unless the
+/// lease was lost meanwhile.
 fn marked(
     ctx: &Ctx<'_>,
     c: &Claimed,
     part: &Part,
     x_id: String,
     how: Found,
+    finish: bool,
 ) -> Result<Step<(String, Found)>, AppError> {
-    Ok(match lease::mark_part(ctx, c, part, &x_id, how)? {
+    Ok(match lease::mark_part(ctx, c, part, &x_id, how, finish)? {
         true => Step::Go((x_id, how)),
         false => Step::Stop(Outcome::LostLease),
     })

@@ -20,16 +20,15 @@ pub(super) struct Part {
     pub(super) poll: Option<Poll>,
     /// Set once the part is on X.
     pub(super) x_post_id: Option<String>,
+    /// When the create of this part was last sent (Unix milliseconds), as loaded.
+    pub(super) last_attempt_ms: Option<i64>,
 }
 
-/// Every part of the thread whose head is `head`, in order.
+/// Every part of the thread whose head is `head`, in order, each with its last attempt
+/// (`xmp_thread_parts`, migration 0012).
 pub(super) fn load(db: &Db, head: Uuid) -> Result<Vec<Part>, AppError> {
     db.query_all(
-        "SELECT id, thread_position::int8 AS position, content,
-           array_to_json(media_ids)::text AS media, reply_to, quote_of,
-           (poll->'options')::text AS poll_options,
-           (poll->>'durationMinutes')::int8 AS poll_minutes, x_post_id
-         FROM posts WHERE thread_id = $1::uuid ORDER BY thread_position",
+        "SELECT * FROM xmp_thread_parts($1::uuid)",
         &[Param::from(head)],
         |r| {
             Ok(Part {
@@ -41,6 +40,7 @@ pub(super) fn load(db: &Db, head: Uuid) -> Result<Vec<Part>, AppError> {
                 quote_of: r.get("quote_of")?,
                 poll: poll(r)?,
                 x_post_id: r.get("x_post_id")?,
+                last_attempt_ms: r.get("last_attempt_ms")?,
             })
         },
     )
