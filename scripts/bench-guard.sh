@@ -19,12 +19,7 @@ XMP=""
 EXPRESS=""
 trap 'kill $XMP $EXPRESS 2>/dev/null || true; rm -rf "$STATE"' EXIT
 
-MANIFEST=spin.toml
-if [ -n "${COMPONENTS_DIR:-}" ]; then
-  sed -E "s#^source = \"target/wasm32-wasip2/[^/]+/#source = \"$(realpath "$COMPONENTS_DIR")/#" \
-    spin.toml > "$STATE/spin.toml"
-  MANIFEST="$STATE/spin.toml"
-fi
+MANIFEST=$(manifest_in "$STATE")
 "$XMP_BIN" up --listen 127.0.0.1:$PORT --manifest "$MANIFEST" --state-dir "$STATE" \
   > "$STATE/xmp.log" 2>&1 &
 XMP=$!

@@ -17,6 +17,18 @@ fresh_db() {
   export SPIN_VARIABLE_API_RATE_LIMIT=100000000
 }
 
+# manifest_in DIR: the manifest to start xmp with, written into DIR when COMPONENTS_DIR names the
+# .wasm files of another build (before/after comparisons), else spin.toml.
+manifest_in() {
+  if [ -z "${COMPONENTS_DIR:-}" ]; then
+    echo spin.toml
+    return
+  fi
+  sed -E "s#^source = \"target/wasm32-wasip2/[^/]+/#source = \"$(realpath "$COMPONENTS_DIR")/#" \
+    spin.toml > "$1/spin.toml"
+  echo "$1/spin.toml"
+}
+
 # run_wrk PATH CONNECTIONS [LUA-SCRIPT] [LABEL]: one row of req/s, p50, p99 against $BASE.
 run_wrk() {
   local out rps p50 p99 non2xx

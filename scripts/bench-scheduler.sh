@@ -10,9 +10,11 @@
 # Ticks are driven through POST /internal/scheduler/tick by T concurrent callers (the cron
 # trigger runs as well).
 # X_LATENCY_MS=n makes every create answer after n ms (X's own creates take a few hundred).
+# COMPONENTS_DIR=/dir runs the .wasm files of another build (before/after comparisons).
 # Usage: scripts/bench-scheduler.sh [drain|kill|limits] [accounts] [posts-per-account] [tickers]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-lib.sh
 MODE="${1:-drain}"
 ACCOUNTS="${2:-100}"
 PER="${3:-100}"
@@ -31,6 +33,7 @@ psql "$ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE
 URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable"
 "$XMP_BIN" migrate --database-url "$URL" >/dev/null
 STATE="$(mktemp -d)"
+MANIFEST=$(manifest_in "$STATE")
 XMP=""
 cleanup() { kill $XMP $XSIM ${KILLER:-} ${TICK_PIDS:-} 2>/dev/null || true; rm -rf "$STATE"; }
 trap cleanup EXIT
@@ -50,7 +53,7 @@ export SPIN_VARIABLE_X_CLIENT_SECRET=xsim-secret
 export SPIN_VARIABLE_SCHEDULER_SECRET="$SECRET"
 BASE="http://127.0.0.1:$PORT"
 start_xmp() {
-  "$XMP_BIN" up --listen 127.0.0.1:$PORT --state-dir "$STATE" >> "$STATE/xmp.log" 2>&1 &
+  "$XMP_BIN" up --listen 127.0.0.1:$PORT --manifest "$MANIFEST" --state-dir "$STATE" >> "$STATE/xmp.log" 2>&1 &
   XMP=$!
   until curl -sf -o /dev/null "$BASE/api/version"; do sleep 0.05; done
 }
@@ -117,7 +120,7 @@ if [ "$MODE" = kill ]; then
       kill -9 "$(cat "$STATE/xmp.pid")" 2>/dev/null || true
       echo killed >> "$STATE/kills"
       sleep 0.5
-      "$XMP_BIN" up --listen 127.0.0.1:$PORT --state-dir "$STATE" >> "$STATE/xmp.log" 2>&1 &
+      "$XMP_BIN" up --listen 127.0.0.1:$PORT --manifest "$MANIFEST" --state-dir "$STATE" >> "$STATE/xmp.log" 2>&1 &
       echo $! > "$STATE/xmp.pid"
     done ) &
   KILLER=$!
