@@ -110,11 +110,21 @@ BEGIN
   IF NOT FOUND THEN
     RETURN false;
   END IF;
+  INSERT INTO post_events (post_id, workspace_id, kind, details)
+  VALUES (p_head, ws, 'published', p_details);
+  IF p_finish AND p_part = p_head THEN
+    -- A post of one part: recorded and finished in one write of its row (every index of
+    -- posts gets one new entry, not two).
+    UPDATE posts SET x_post_id = p_x_id,
+      published_at = timestamptz 'epoch' + p_at_ms * interval '1 millisecond',
+      status = 'published', lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+      next_attempt_at = NULL
+    WHERE posts.id = p_head;
+    RETURN true;
+  END IF;
   UPDATE posts SET x_post_id = p_x_id,
     published_at = timestamptz 'epoch' + p_at_ms * interval '1 millisecond'
   WHERE posts.id = p_part;
-  INSERT INTO post_events (post_id, workspace_id, kind, details)
-  VALUES (p_head, ws, 'published', p_details);
   IF p_finish THEN
     PERFORM xmp_finish(p_head, p_owner);
   END IF;

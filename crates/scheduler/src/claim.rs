@@ -71,11 +71,13 @@ pub fn due(
                  ORDER BY coalesce(next_attempt_at, scheduled_at)
                  LIMIT $4::int8 * 20) candidates
          ), picked AS (
-           SELECT p.id FROM posts p JOIN due d ON d.id = p.id
-           WHERE p.status = 'scheduled'
-           ORDER BY d.turn, d.due_at, p.id
+           -- Each candidate in turn order, locked through its primary key until $4 are held:
+           -- only those are locked, and a join PostgreSQL might plan as a scan of the whole
+           -- table (it did, on stale statistics mid-drain: 6 ms a claim) cannot happen.
+           SELECT p.id FROM (SELECT id FROM due ORDER BY turn, due_at, id) d,
+             LATERAL (SELECT id FROM posts WHERE posts.id = d.id AND status = 'scheduled'
+                      FOR UPDATE SKIP LOCKED) p
            LIMIT $4
-           FOR UPDATE OF p SKIP LOCKED
          )
          UPDATE posts SET status = 'publishing', lease_owner = $2,
            lease_expires_at = timestamptz 'epoch' + $3::int8 * interval '1 millisecond'
