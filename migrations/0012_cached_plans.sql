@@ -56,6 +56,28 @@ BEGIN
     ORDER BY p.thread_position;
 END $$;
 
+-- One account as the API shows it (accounts::store::get; the scheduler reads one per post).
+CREATE FUNCTION xmp_account(p_ws uuid, p_id uuid)
+  RETURNS TABLE (id uuid, workspace_id uuid, x_user_id text, username text, display_name text,
+                 label text, auth_kind text, scopes text, status text, last_error text,
+                 timezone text, posting_slots text, daily_post_cap int8, connected_by uuid,
+                 token_expires_ms int8, last_refreshed_ms int8, last_error_ms int8,
+                 created_ms int8, updated_ms int8)
+  LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+    SELECT a.id, a.workspace_id, a.x_user_id, a.username, a.display_name, a.label,
+           a.auth_kind, a.scopes, a.status, a.last_error, a.timezone, a.posting_slots::text,
+           a.daily_post_cap::int8, a.connected_by,
+           floor(extract(epoch FROM a.token_expires_at) * 1000)::int8,
+           floor(extract(epoch FROM a.last_refreshed_at) * 1000)::int8,
+           floor(extract(epoch FROM a.last_error_at) * 1000)::int8,
+           floor(extract(epoch FROM a.created_at) * 1000)::int8,
+           floor(extract(epoch FROM a.updated_at) * 1000)::int8
+    FROM x_accounts a WHERE a.workspace_id = p_ws AND a.id = p_id;
+END $$;
+
 -- The parts of a thread the scheduler publishes (scheduler::publish::parts::load), each with the
 -- instant of the last attempt at it (Unix milliseconds), if one was recorded.
 CREATE FUNCTION xmp_thread_parts(p_head uuid)

@@ -4,6 +4,7 @@
 # connections with N posts (default 1,000,000) in the workspace, beside GET /api/version and
 # GET /api/auth/profile in the same run. Needs wrk, PostgreSQL on 127.0.0.1:5432 and the
 # release build (`make build`).
+# COMPONENTS_DIR=/dir runs the .wasm files of another build (before/after comparisons).
 # Usage: scripts/bench-posts.sh [duration-seconds] [posts]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,8 @@ fresh_db xmp_bench_posts
 STATE="$(mktemp -d)"
 trap 'kill $XMP 2>/dev/null || true; rm -rf "$STATE"' EXIT
 
-"$XMP_BIN" up --listen 127.0.0.1:$PORT --state-dir "$STATE" > "$STATE/xmp.log" 2>&1 &
+"$XMP_BIN" up --listen 127.0.0.1:$PORT --manifest "$(manifest_in "$STATE")" --state-dir "$STATE" \
+  > "$STATE/xmp.log" 2>&1 &
 XMP=$!
 until curl -sf -o /dev/null "127.0.0.1:$PORT/api/version"; do sleep 0.05; done
 BASE="http://127.0.0.1:$PORT"

@@ -110,19 +110,9 @@ impl From<AuthKind> for Param {
     }
 }
 
-/// The columns every read returns (`a` is `x_accounts`). Instants are truncated to the
-/// millisecond, as `xmp_iso()` writes them in the stored list items.
-pub(super) const COLUMNS: &str = "a.id, a.workspace_id, a.x_user_id,
-    a.username, a.display_name, a.label, a.auth_kind, a.scopes, a.status, a.last_error,
-    a.timezone, a.posting_slots::text AS posting_slots, a.daily_post_cap::int8 AS daily_post_cap,
-    a.connected_by,
-    floor(extract(epoch FROM a.token_expires_at) * 1000)::int8 AS token_expires_ms,
-    floor(extract(epoch FROM a.last_refreshed_at) * 1000)::int8 AS last_refreshed_ms,
-    floor(extract(epoch FROM a.last_error_at) * 1000)::int8 AS last_error_ms,
-    floor(extract(epoch FROM a.created_at) * 1000)::int8 AS created_ms,
-    floor(extract(epoch FROM a.updated_at) * 1000)::int8 AS updated_ms";
-
-/// One account as the API shows it (never with credentials).
+/// One account as the API shows it (never with credentials), as `xmp_account` (migration 0012)
+/// reads it: instants truncated to the millisecond, as `xmp_iso()` writes them in the stored
+/// list items.
 #[derive(Debug, Clone)]
 pub struct Account {
     pub id: Uuid,

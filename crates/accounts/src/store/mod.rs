@@ -13,7 +13,6 @@ pub use account::{Account, AccountStatus, AccountView, AuthKind};
 pub use list::{list_json, ListJson, Page};
 pub use write::{delete, record_error, reseal, update, upsert, Connected, Settings};
 
-use account::COLUMNS;
 use common::db::{Db, Param};
 use common::error::AppError;
 use serde::Serialize;
@@ -28,7 +27,7 @@ pub fn path_id(raw: Option<&str>) -> Result<Uuid, AppError> {
 
 pub fn get(db: &Db, ws: Uuid, id: Uuid) -> Result<Account, AppError> {
     db.query_opt(
-        &format!("SELECT {COLUMNS} FROM x_accounts a WHERE a.workspace_id = $1 AND a.id = $2"),
+        "SELECT * FROM xmp_account($1::uuid, $2::uuid)",
         &[ws.into(), id.into()],
         Account::from_row,
     )?
