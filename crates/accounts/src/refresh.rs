@@ -92,6 +92,10 @@ pub enum Outcome {
 
 /// Refreshes one account's tokens under its row lock. `skip_locked` is for background work,
 /// which moves on instead of waiting for an account that another instance is refreshing.
+///
+/// The lock is held across the call to X, so the transaction runs on a connection of its own:
+/// work that shares the caller's connection and runs while this one waits (the scheduler's
+/// lanes) cannot join it.
 #[allow(clippy::too_many_arguments)]
 pub async fn refresh(
     db: &Db,
@@ -103,6 +107,8 @@ pub async fn refresh(
     skip_locked: bool,
     now_ms: i64,
 ) -> Result<Outcome, RefreshError> {
+    let own = db.another()?;
+    let db = &own;
     db.begin()?;
     match locked_refresh(db, cfg, ws, id, when, skip_locked, now_ms).await {
         Ok(Step::Done(outcome)) => {

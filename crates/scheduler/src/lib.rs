@@ -5,8 +5,11 @@
 //! Each tick, until its time budget is spent:
 //! 1. takes over posts whose lease expired (their tick died) — they reconcile before sending;
 //! 2. claims due posts in batches, accounts taking turns, and publishes them ([`publish`]):
-//!    the accounts of a batch at once, each on a lane (a connection) of its own, one account's
-//!    posts in order on its lane;
+//!    the accounts of a batch at once, each on a lane of its own, one account's posts in order
+//!    on its lane. The lanes share the tick's connection: a component's statements block it,
+//!    so they never overlap anyway; what overlaps is X's answers. No lane holds a transaction
+//!    across an await (each of publishing's writes is one statement, and a token refresh
+//!    takes a connection of its own), so no lane's statement can join another's transaction;
 //! 3. runs due engagements (like, repost and their undo);
 //! 4. refreshes OAuth 2.0 tokens that expire within 15 minutes.
 //!
@@ -38,8 +41,8 @@ pub struct Options {
     pub owner: String,
     /// Stop claiming new work after this many milliseconds.
     pub budget_ms: i64,
-    /// Posts claimed per batch (claiming ten at a time is five times faster than one by one);
-    /// also the most accounts that publish at once, and so the most connections a tick holds.
+    /// Posts claimed per batch (claiming ten at a time was five times faster than one by one);
+    /// also the most accounts whose creates are in flight at once.
     pub batch: i64,
     /// How long a claim is held before another tick may take it over.
     pub lease_ms: i64,
@@ -113,8 +116,6 @@ async fn run(
     let deadline = started + opts.budget_ms;
     let budgets = Budgets::open()?;
     let mut report = Report::default();
-    // The lanes' connections besides `db`, opened as batches need them and kept for the tick.
-    let mut extra: Vec<Db> = Vec::new();
     for recovering in [true, false] {
         loop {
             let now = clock();
@@ -136,14 +137,9 @@ async fn run(
             } else {
                 report.claimed += claims.len() as u32;
             }
-            let lanes = by_account(&claims);
-            while extra.len() + 1 < lanes.len() {
-                extra.push(db.another()?);
-            }
-            let connections = std::iter::once(db).chain(&extra);
-            let runs = lanes.into_iter().zip(connections).map(|(lane, conn)| {
+            let runs = by_account(&claims).into_iter().map(|lane| {
                 let ctx = publish::Ctx {
-                    db: conn,
+                    db,
                     budgets: &budgets,
                     cfg,
                     owner: &opts.owner,
