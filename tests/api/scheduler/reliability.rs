@@ -1,9 +1,9 @@
 //! Ticks that die, run at once or lose the database: every post is published exactly once.
 
-use super::SchedTest;
+use super::{SchedTest, OTHER};
 use crate::helpers::now_ms;
 use serde_json::json;
-use xsim::{FaultKind, Profile};
+use xsim::{Fault, FaultKind, Profile};
 
 #[tokio::test]
 async fn a_tick_that_dies_mid_batch_leaves_leases_that_later_ticks_finish_exactly_once() {
@@ -144,4 +144,58 @@ async fn one_tick_publishes_different_accounts_at_once_and_each_accounts_posts_i
         );
     }
     t.assert_exactly_once(8).await;
+}
+
+#[tokio::test]
+async fn an_attempt_is_committed_before_its_create_while_another_lane_refreshes_a_token() {
+    // Arrange: two accounts, one post each. The first account's token is about to expire, and
+    // X holds its refresh for 2 s, then fails it; the second account's create takes 1 s.
+    let t = SchedTest::start(Profile::Unlimited, 2).await;
+    let db = t.app.db.client().await;
+    db.execute(
+        "UPDATE x_accounts SET token_expires_at = now() + interval '30 seconds'
+         WHERE id = $1::text::uuid",
+        &[&t.accounts[0].1],
+    )
+    .await
+    .unwrap();
+    t.post(&t.accounts[0].1, &["waits for its token"], -2_000)
+        .await;
+    let other = t.post(&t.accounts[1].1, &["sent meanwhile"], -1_000).await;
+    t.sim.state().add_fault(Fault {
+        method: Some("POST".into()),
+        path: "/2/oauth2/token".into(),
+        count: 1,
+        status: 503,
+        delay_ms: 2_000,
+        kind: FaultKind::Status,
+        skip: 0,
+    });
+    t.fault(FaultKind::Delay, 200, 1_000, 1, 0);
+
+    // Act: while both calls are at X (the refresh's transaction still open), look at the
+    // second post's attempt from another connection.
+    let look = async {
+        while t.sim.state().inner.lock().in_flight < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        db.query_one(
+            "SELECT count(*) FROM post_events WHERE post_id = $1::text::uuid AND kind = 'attempt'",
+            &[&other],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+    };
+    let (report, seen) = tokio::join!(t.tick_at(now_ms()), look);
+
+    // Assert
+    assert_eq!(
+        seen, 1,
+        "the attempt was committed before its create was sent, not held in the refresh's transaction"
+    );
+    assert_eq!(report["published"], 1, "{report}");
+    assert_eq!(report["retrying"], 1, "{report}");
+    assert_eq!(t.x_texts(OTHER + 1), ["sent meanwhile"]);
+    t.assert_exactly_once(1).await;
 }
