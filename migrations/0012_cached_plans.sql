@@ -98,23 +98,24 @@ BEGIN
 END $$;
 
 -- Records that the create of a part is about to be sent, under the lease: the post's attempts
--- so far, this one included, and an `attempt` event (`p_details` plus the attempt's number);
--- NULL, and nothing written, when the lease was lost.
-CREATE FUNCTION xmp_record_attempt(p_head uuid, p_owner text, p_details jsonb)
-  RETURNS int8 LANGUAGE plpgsql AS $$
+-- so far, this one included (`n`), and an `attempt` event (`p_details` plus the attempt's
+-- number) written at `sent_ms` (Unix milliseconds), the instant reconciliation looks on X from;
+-- both NULL, and nothing written, when the lease was lost.
+CREATE FUNCTION xmp_record_attempt(p_head uuid, p_owner text, p_details jsonb,
+                                   OUT n int8, OUT sent_ms int8)
+  LANGUAGE plpgsql AS $$
 DECLARE
-  n int8;
   ws uuid;
 BEGIN
   UPDATE posts SET attempts = attempts + 1
   WHERE posts.id = p_head AND lease_owner = p_owner AND status = 'publishing'
   RETURNING attempts, workspace_id INTO n, ws;
   IF NOT FOUND THEN
-    RETURN NULL;
+    RETURN;
   END IF;
   INSERT INTO post_events (post_id, workspace_id, kind, details)
-  VALUES (p_head, ws, 'attempt', p_details || jsonb_build_object('attempt', n));
-  RETURN n;
+  VALUES (p_head, ws, 'attempt', p_details || jsonb_build_object('attempt', n))
+  RETURNING (extract(epoch FROM at) * 1000)::int8 INTO sent_ms;
 END $$;
 
 -- A part is on X as `p_x_id`: recorded with its `published` event, under the lease (the head's

@@ -160,19 +160,21 @@ pub(super) fn retry(
 
 /// Records that `POST /2/tweets` is about to be sent for `part` (committed before sending), with
 /// its `attempt` event, in one statement (`xmp_record_attempt`, migration 0012): the post's
-/// attempts so far, this one included, or `None` when the lease was lost.
+/// attempts so far, this one included, and the attempt's instant (Unix milliseconds), or
+/// `None` when the lease was lost.
 pub(super) fn record_attempt(
     ctx: &Ctx<'_>,
     c: &Claimed,
     part: &Part,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<(i64, i64)>, AppError> {
     let [head, owner] = head_params(ctx, c.id);
     let details = caused(ctx, json!({ "part": part.position }));
-    ctx.db.query_one(
-        "SELECT xmp_record_attempt($1::uuid, $2, $3::text::jsonb) AS attempts",
+    let (attempts, sent_ms) = ctx.db.query_one(
+        "SELECT n, sent_ms FROM xmp_record_attempt($1::uuid, $2, $3::text::jsonb)",
         &[head, owner, Param::Str(details.to_string())],
-        |r| r.get::<Option<i64>>("attempts"),
-    )
+        |r| Ok((r.get::<Option<i64>>("n")?, r.get::<Option<i64>>("sent_ms")?)),
+    )?;
+    Ok(attempts.zip(sent_ms))
 }
 
 /// Gives back the attempt just recorded: the create did not reach X (refused or deferred
@@ -183,20 +185,6 @@ pub(super) fn refund_attempt(ctx: &Ctx<'_>, c: &Claimed) -> Result<(), AppError>
         &[Param::from(c.id)],
     )?;
     Ok(())
-}
-
-/// The instant of the last attempt at this part, if there was one.
-pub(super) fn last_attempt_ms(
-    ctx: &Ctx<'_>,
-    c: &Claimed,
-    part: &Part,
-) -> Result<Option<i64>, AppError> {
-    ctx.db.query_one(
-        "SELECT (extract(epoch FROM max(at)) * 1000)::int8 AS at FROM post_events
-         WHERE post_id = $1::uuid AND kind = 'attempt' AND (details->>'part')::int8 = $2",
-        &[Param::from(c.id), Param::Int64(part.position)],
-        |r| r.get::<Option<i64>>("at"),
-    )
 }
 
 /// Records the part's X id and its `published` event, and with `finish` (the thread's last

@@ -185,15 +185,14 @@ async fn publish_part(
         let ctx = &ctx.because("budget");
         return defer(ctx, c, wait.until.timestamp_millis(), &why).map(Step::Stop);
     }
-    let Some(attempts) = lease::record_attempt(ctx, c, part)? else {
+    let Some((attempts, sent_ms)) = lease::record_attempt(ctx, c, part)? else {
         return Ok(Step::Stop(Outcome::LostLease));
     };
     match client.create_post(&parts::new_post(part, reply_to)).await {
         Ok(created) => marked(ctx, c, part, created.id, Found::Created, last),
         Err(XError::DuplicateContent | XError::UnknownOutcome { .. } | XError::Timeout) => {
             // X may hold it: the duplicate 403 is evidence, a lost answer is a question.
-            let since = lease::last_attempt_ms(ctx, c, part)?.unwrap_or(ctx.now_ms);
-            match parts::reconcile(client, &account.x_user_id, part, since).await {
+            match parts::reconcile(client, &account.x_user_id, part, sent_ms).await {
                 Ok(Some(x_id)) => marked(ctx, c, part, x_id, Found::Reconciled, last),
                 Ok(None) => retry(
                     ctx,
