@@ -39,10 +39,7 @@ export SPIN_VARIABLE_ANALYTICS_MONTHLY_READ_BUDGET=0
 XMP=$!
 BASE="http://127.0.0.1:$PORT"
 until curl -sf -o /dev/null "$BASE/api/version"; do sleep 0.05; done
-TOKEN=$(curl -s -H 'content-type: application/json' \
-  -d '{"email":"bench@example.com","password":"bench passphrase 42","name":"Bench"}' \
-  "$BASE/api/auth/register" | jq -r .data.accessToken)
-[[ "$TOKEN" == ey* ]] || { echo "register failed" >&2; exit 1; }
+bench_token
 
 echo "generating 100 accounts, 60,000 posts and their snapshots..."
 START=$(date +%s)

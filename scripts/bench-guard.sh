@@ -19,12 +19,7 @@ XMP=""
 EXPRESS=""
 trap 'kill $XMP $EXPRESS 2>/dev/null || true; rm -rf "$STATE"' EXIT
 
-MANIFEST=$(manifest_in "$STATE")
-"$XMP_BIN" up --listen 127.0.0.1:$PORT --manifest "$MANIFEST" --state-dir "$STATE" \
-  > "$STATE/xmp.log" 2>&1 &
-XMP=$!
-BASE="http://127.0.0.1:$PORT"
-until curl -sf -o /dev/null "$BASE/api/version"; do sleep 0.05; done
+start_xmp $PORT "$STATE"
 
 # The baseline, installed from its lockfile under target/.
 EXPRESS_DIR=target/baselines/seed-express
@@ -38,24 +33,8 @@ DATABASE_URL="$URL" JWT_SECRET="$SPIN_VARIABLE_JWT_SECRET" PORT=$EXPRESS_PORT \
 EXPRESS=$!
 until curl -sf -o /dev/null "127.0.0.1:$EXPRESS_PORT/api/version"; do sleep 0.05; done
 
-TOKEN=$(curl -s -H 'content-type: application/json' \
-  -d '{"email":"bench@example.com","password":"bench passphrase 42","name":"Bench"}' \
-  "$BASE/api/auth/register" | jq -r .data.accessToken)
-[[ "$TOKEN" == ey* ]] || { echo "register failed" >&2; exit 1; }
-# One account and 60 scheduled posts a month ahead, written by SQL (no X needed).
-psql "$URL" -q <<'SQL'
-INSERT INTO x_accounts (id, workspace_id, x_user_id, username, auth_kind, credentials, key_id,
-  status, timezone)
-SELECT gen_random_uuid(), w.id, '1700000000000000001', 'brand_1', 'oauth2',
-  'v1.0123abcd.' || repeat('x', 220), '0123abcd', 'active', 'UTC'
-FROM workspaces w;
-INSERT INTO posts (id, workspace_id, account_id, content, thread_id, status, scheduled_at,
-  normalized_text_hash)
-SELECT g, a.workspace_id, a.id, 'Post ' || i || ' for the guard benchmark', g, 'scheduled',
-  now() + interval '30 days' + i * interval '1 hour', repeat('a', 64)
-FROM x_accounts a, generate_series(1, 60) i,
-  LATERAL (SELECT gen_random_uuid() AS g WHERE i > 0) u;
-SQL
+bench_token
+seed_guard_posts "$URL"
 POST=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/tweets?limit=1" | jq -r '.data.items[0].id')
 cat > "$STATE/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"

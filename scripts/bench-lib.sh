@@ -39,3 +39,41 @@ run_wrk() {
   non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
   printf '| %-44s | %5s | %9s | %8s | %8s | %s\n' "${4:-$1}" "$2" "$rps" "$p50" "$p99" "${non2xx:+non-2xx: $non2xx}"
 }
+
+# seed_guard_posts URL: one account and 60 scheduled posts a month ahead in each workspace,
+# written by SQL (no X needed).
+seed_guard_posts() {
+  psql "$1" -q <<'SQL'
+INSERT INTO x_accounts (id, workspace_id, x_user_id, username, auth_kind, credentials, key_id,
+  status, timezone)
+SELECT gen_random_uuid(), w.id, '1700000000000000001', 'brand_1', 'oauth2',
+  'v1.0123abcd.' || repeat('x', 220), '0123abcd', 'active', 'UTC'
+FROM workspaces w;
+INSERT INTO posts (id, workspace_id, account_id, content, thread_id, status, scheduled_at,
+  normalized_text_hash)
+SELECT g, a.workspace_id, a.id, 'Post ' || i || ' for the guard benchmark', g, 'scheduled',
+  now() + interval '30 days' + i * interval '1 hour', repeat('a', 64)
+FROM x_accounts a, generate_series(1, 60) i,
+  LATERAL (SELECT gen_random_uuid() AS g WHERE i > 0) u;
+SQL
+}
+
+# start_xmp PORT STATE-DIR: starts xmp on PORT (with manifest_in's manifest) keeping its state
+# and log in STATE-DIR; sets XMP (its pid) and BASE, and returns once it answers.
+start_xmp() {
+  local manifest
+  manifest=$(manifest_in "$2")
+  "$XMP_BIN" up --listen "127.0.0.1:$1" --manifest "$manifest" --state-dir "$2" \
+    > "$2/xmp.log" 2>&1 &
+  XMP=$!
+  BASE="http://127.0.0.1:$1"
+  until curl -sf -o /dev/null "$BASE/api/version"; do sleep 0.05; done
+}
+
+# bench_token: registers the benchmark's user at $BASE and sets TOKEN to its access token.
+bench_token() {
+  TOKEN=$(curl -s -H 'content-type: application/json' \
+    -d '{"email":"bench@example.com","password":"bench passphrase 42","name":"Bench"}' \
+    "$BASE/api/auth/register" | jq -r .data.accessToken)
+  [[ "$TOKEN" == ey* ]] || { echo "register failed" >&2; exit 1; }
+}

@@ -128,6 +128,11 @@ fn config(pooling: bool) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
+    // `XMP_PERFMAP=1`: write /tmp/perf-<pid>.map so that `perf` names the guests' functions
+    // (how BENCHMARKS.md's profiles were taken).
+    if std::env::var_os("XMP_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if pooling {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(MAX_INSTANCES);

@@ -1,0 +1,11 @@
+-- `xmp_ms_iso` declared as volatile as its body, so that PostgreSQL inlines it.
+--
+-- Its body calls `to_char(timestamp, text)`, which PostgreSQL marks STABLE. A SQL function
+-- declared IMMUTABLE over a STABLE body is never inlined: each query that calls it sets the
+-- function up again at each call site (reads its stored body, plans it) on every execution,
+-- even inside a PL/pgSQL function whose own plan is kept. `xmp_post_item` calls it five times,
+-- so a post read or a page of the posts list paid six such set-ups: `SELECT * FROM
+-- xmp_post_thread(..)` ran at 1,300-1,480 calls/s on one connection, and 2,680 once inlined
+-- (BENCHMARKS.md, "A smaller stack, and instants inlined"). STABLE is what its body is; no
+-- index or generated column uses it (`xmp_iso`, which they do use, stays IMMUTABLE).
+ALTER FUNCTION xmp_ms_iso(timestamptz) STABLE;
