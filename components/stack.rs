@@ -5,9 +5,9 @@
 //! instance had accessible before the next request reuses its slot (wasmtime's pooling
 //! allocator, as Spin configures it, keeps the first 2 MiB resident and rewrites them), so the
 //! stack's size is paid on every request, used or not. The deepest frame of these components is
-//! under 7 KiB; nesting is bounded by the parsers' own limits (serde_json's 128 levels), and the
-//! hostile-input tests (`scripts/fuzz.sh`, tests/api) run against this size. BENCHMARKS.md,
-//! "A smaller stack", has the before and after.
+//! under 7 KiB; nesting is bounded by the parsers' own limits (serde_json's 128 levels, the text
+//! scanner's 200), and the API tests (tests/api) run these components at this size.
+//! BENCHMARKS.md, "A smaller stack, and instants inlined", has the before and after.
 
 fn main() {
     println!("cargo:rustc-link-arg=-zstack-size=262144");
