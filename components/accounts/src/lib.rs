@@ -3,7 +3,8 @@
 //! crate (`crates/accounts`, imported as `accounts`).
 
 use accounts::api;
-use common::http::{Method, Reply, Router};
+use common::db::Call;
+use common::http::{Ctx, Method, Reply, Router};
 use common::AppError;
 use identity::Request;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -40,7 +41,15 @@ fn router() -> Router<Route> {
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    identity::serve(req, out, &router(), route).await
+    identity::serve_folding(req, out, &router(), fold, route).await
+}
+
+/// The read the guard runs in its own statement: the page of the account list.
+fn fold(route: Route, ctx: &Ctx) -> Option<Call> {
+    match route {
+        Route::List => api::list_read(ctx),
+        _ => None,
+    }
 }
 
 async fn route(route: Route, mut r: Request) -> Result<Reply, AppError> {
@@ -49,7 +58,7 @@ async fn route(route: Route, mut r: Request) -> Result<Reply, AppError> {
         Route::Callback => api::callback(env, ctx, r.caller.optional().map(|c| c.user.id)).await,
         Route::Connect => api::connect(env, ctx, r.caller.get()?),
         Route::AddOAuth1 => api::add_oauth1(env, r.caller.get()?, ctx.json().await?).await,
-        Route::List => api::list(env, ctx, r.caller.get()?),
+        Route::List => api::list(env, ctx, r.caller.get()?, r.folded.take()),
         Route::Get => api::get(env, ctx, r.caller.get()?),
         Route::Update => {
             let body = ctx.json().await?;

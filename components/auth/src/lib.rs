@@ -2,9 +2,10 @@
 //! router and one call per route; rules live in the identity domain crate
 //! (`crates/identity`: `api`, `session`, `users`, `workspaces`, `authz`, `audit`).
 
-use common::http::{Method, Reply, Router};
+use common::db::Call;
+use common::http::{Ctx, Method, Reply, Router};
 use common::AppError;
-use identity::{api, Request};
+use identity::{api, workspaces, Request};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -61,7 +62,16 @@ fn router() -> Router<Route> {
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    identity::serve(req, out, &router(), route).await
+    identity::serve_folding(req, out, &router(), fold, route).await
+}
+
+/// The reads the guard runs in its own statement: the caller's workspaces, for the profile and
+/// the workspace list.
+fn fold(route: Route, _: &Ctx) -> Option<Call> {
+    match route {
+        Route::Profile | Route::Workspaces => Some(workspaces::of_user()),
+        _ => None,
+    }
 }
 
 async fn route(route: Route, mut r: Request) -> Result<Reply, AppError> {
@@ -70,10 +80,10 @@ async fn route(route: Route, mut r: Request) -> Result<Reply, AppError> {
         Route::Login => api::login(&mut r).await,
         Route::Refresh => api::refresh(&mut r).await,
         Route::Logout => api::logout(&r),
-        Route::Profile => api::profile(&r),
+        Route::Profile => api::profile(&mut r),
         Route::UpdateProfile => api::update_profile(&mut r).await,
         Route::Password => api::change_password(&mut r).await,
-        Route::Workspaces => api::list_workspaces(&r),
+        Route::Workspaces => api::list_workspaces(&mut r),
         Route::CreateWorkspace => api::create_workspace(&mut r).await,
         Route::Workspace => api::workspace(&r),
         Route::UpdateWorkspace => api::rename_workspace(&mut r).await,

@@ -229,6 +229,76 @@ fn is_transaction_control(sql: &str) -> bool {
     )
 }
 
+/// A read by one SQL function call, which a handler runs on its own ([`Call::run`]) or lets the
+/// guard fold into its own statement (`identity::Fold`), saving the read's statement and its two
+/// round trips. Its arguments are the acting workspace, the caller's user id or values: on its
+/// own they are the statement's parameters; folded, the first two are the guard's own answer.
+pub struct Call {
+    function: &'static str,
+    args: Vec<Arg>,
+}
+
+/// An argument of a [`Call`].
+pub enum Arg {
+    /// The workspace the request acts in (the guard's `ws`).
+    Workspace,
+    /// The caller's user id (the guard's `id`).
+    User,
+    /// A value, with the SQL type it is cast to (`uuid`, `int8`, `text`, …).
+    Value(Param, &'static str),
+}
+
+impl Call {
+    pub fn new(function: &'static str, args: Vec<Arg>) -> Call {
+        Call { function, args }
+    }
+
+    /// `function(args)`: the workspace and the user as `workspace` and `user` say, and each value
+    /// as a parameter numbered from `first`, in order; with those values.
+    pub fn sql(self, workspace: &str, user: &str, first: usize) -> (String, Vec<ParameterValue>) {
+        let mut params = Vec::new();
+        let args: Vec<String> = self
+            .args
+            .into_iter()
+            .map(|arg| match arg {
+                Arg::Workspace => workspace.to_string(),
+                Arg::User => user.to_string(),
+                Arg::Value(value, cast) => {
+                    params.push(value);
+                    format!("${}::{cast}", first + params.len() - 1)
+                }
+            })
+            .collect();
+        (format!("{}({})", self.function, args.join(", ")), params)
+    }
+
+    /// Runs the call on its own, `SELECT * FROM function(..)`, with the workspace and the user
+    /// bound as parameters (NULL where not given).
+    pub fn run(
+        self,
+        db: &Db,
+        workspace: Option<uuid::Uuid>,
+        user: Option<uuid::Uuid>,
+    ) -> Result<Rows, AppError> {
+        let bound =
+            |id: Option<uuid::Uuid>| Arg::Value(id.map_or(Param::DbNull, Param::from), "uuid");
+        let call = Call {
+            function: self.function,
+            args: self
+                .args
+                .into_iter()
+                .map(|arg| match arg {
+                    Arg::Workspace => bound(workspace),
+                    Arg::User => bound(user),
+                    value => value,
+                })
+                .collect(),
+        };
+        let (call, params) = call.sql("", "", 1);
+        db.query(&format!("SELECT * FROM {call}"), &params)
+    }
+}
+
 /// A result set with typed, by-name access.
 pub struct Rows(RowSet);
 
@@ -250,6 +320,26 @@ impl Rows {
 
     pub fn first(&self) -> Option<Row<'_>> {
         self.iter().next()
+    }
+
+    /// The columns after `marker` as a result set of their own: the rows of a read joined to
+    /// another statement's row (`LEFT JOIN LATERAL (SELECT true AS marker, ..) ON true`), none
+    /// when `marker` is NULL (the read answered no row, the join its one row of NULLs).
+    pub fn after(self, marker: &str) -> Result<Rows, AppError> {
+        let RowSet { columns, rows } = self.0;
+        let at = columns
+            .iter()
+            .position(|c| c.name == marker)
+            .ok_or_else(|| AppError::internal(format!("no column {marker} in result")))?;
+        let rows = rows
+            .into_iter()
+            .filter(|values| !matches!(values.get(at), None | Some(DbValue::DbNull)))
+            .map(|mut values| values.split_off(at + 1))
+            .collect();
+        Ok(Rows(RowSet {
+            columns: columns.into_iter().skip(at + 1).collect(),
+            rows,
+        }))
     }
 }
 
@@ -395,6 +485,66 @@ fn looks_like_connection_loss(msg: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_binds_its_values_after_the_statement_it_joins_and_names_the_guards_columns() {
+        let id = uuid::Uuid::from_u128(7);
+        let call = || {
+            Call::new(
+                "xmp_thing",
+                vec![
+                    Arg::Workspace,
+                    Arg::Value(Param::from(id), "uuid"),
+                    Arg::User,
+                    Arg::Value(Param::Int64(3), "int8"),
+                ],
+            )
+        };
+        let (sql, params) = call().sql("a.ws", "a.id", 5);
+        assert_eq!(sql, "xmp_thing(a.ws, $5::uuid, a.id, $6::int8)");
+        assert_eq!(params.len(), 2);
+        assert!(matches!(&params[0], ParameterValue::Uuid(u) if *u == id.to_string()));
+        assert!(matches!(params[1], ParameterValue::Int64(3)));
+        let (sql, params) = call().sql("", "", 1);
+        assert_eq!(sql, "xmp_thing(, $1::uuid, , $2::int8)");
+        assert_eq!(params.len(), 2);
+    }
+
+    fn joined(rows: Vec<Vec<DbValue>>) -> Rows {
+        let column = |name: &str| pg4::Column {
+            name: name.into(),
+            data_type: pg4::DbDataType::Str,
+        };
+        Rows(RowSet {
+            columns: vec![column("id"), column("folded"), column("id"), column("text")],
+            rows,
+        })
+    }
+
+    #[test]
+    fn the_rows_after_a_marker_are_the_joined_reads_own_and_none_when_it_answered_none() {
+        let s = |v: &str| DbValue::Str(v.into());
+        let read = joined(vec![
+            vec![s("guard"), DbValue::Boolean(true), s("p1"), s("one")],
+            vec![s("guard"), DbValue::Boolean(true), s("p2"), s("two")],
+        ])
+        .after("folded")
+        .unwrap();
+        let ids: Vec<String> = read.iter().map(|r| r.get("id").unwrap()).collect();
+        assert_eq!(ids, ["p1", "p2"]);
+        assert_eq!(read.first().unwrap().get::<String>("text").unwrap(), "one");
+
+        let none = joined(vec![vec![
+            s("guard"),
+            DbValue::DbNull,
+            DbValue::DbNull,
+            DbValue::DbNull,
+        ]])
+        .after("folded")
+        .unwrap();
+        assert!(none.is_empty());
+        assert!(joined(vec![]).after("absent").is_err());
+    }
 
     fn db_error(code: &str) -> pg4::PgError {
         pg4::PgError::QueryFailed(pg4::QueryError::DbError(pg4::DbError {

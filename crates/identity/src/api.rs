@@ -73,10 +73,14 @@ pub fn logout(r: &Request) -> Result<Reply, AppError> {
 }
 
 /// `GET /api/auth/profile`.
-pub fn profile(r: &Request) -> Result<Reply, AppError> {
+/// `GET /api/auth/profile`; its workspaces come folded into the guard's statement when the
+/// component folds [`workspaces::of_user`] for it.
+pub fn profile(r: &mut Request) -> Result<Reply, AppError> {
+    let folded = r.folded.take();
     Ok(Reply::ok(to_data(users::profile(
         &r.env.db,
         &r.caller.get()?.user,
+        folded,
     )?)?))
 }
 
@@ -120,7 +124,7 @@ pub async fn update_profile(r: &mut Request) -> Result<Reply, AppError> {
             .target("user", user.id)
             .details(json!({ "changed": changed })),
     )?;
-    Ok(Reply::ok(to_data(users::profile(&env.db, &user)?)?))
+    Ok(Reply::ok(to_data(users::profile(&env.db, &user, None)?)?))
 }
 
 #[derive(Deserialize)]
@@ -292,8 +296,12 @@ pub fn list_audit(r: &Request) -> Result<Reply, AppError> {
     ))
 }
 
-pub fn list_workspaces(r: &Request) -> Result<Reply, AppError> {
-    let items = workspaces::list_for_user(&r.env.db, r.caller.get()?.user.id)?;
+/// `GET /api/workspaces`, folded as the profile is.
+pub fn list_workspaces(r: &mut Request) -> Result<Reply, AppError> {
+    let items = match r.folded.take() {
+        Some(rows) => workspaces::from_rows(rows)?,
+        None => workspaces::list_for_user(&r.env.db, r.caller.get()?.user.id)?,
+    };
     Ok(Reply::ok(
         json!({ "items": to_data(items)?, "nextCursor": null }),
     ))

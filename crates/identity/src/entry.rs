@@ -11,6 +11,7 @@
 use crate::authz::{self, Access};
 use crate::env::Env;
 use crate::session::{self, Caller};
+use common::db::{Call, Rows};
 use common::error::AppError;
 use common::http::{Ctx, Reply, Router};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -22,6 +23,9 @@ pub struct Request {
     pub ctx: Ctx,
     pub env: Env,
     pub caller: Signed,
+    /// The rows of the read the component's `fold` gave for this route, which the guard's
+    /// statement carried ([`serve_folding`]); `None` when it gave none.
+    pub folded: Option<Rows>,
 }
 
 /// Who calls: present on every route the permission table does not mark public.
@@ -54,21 +58,55 @@ pub async fn serve<R, F, Fut>(
     F: FnOnce(R, Request) -> Fut,
     Fut: Future<Output = Result<Reply, AppError>>,
 {
-    common::http::serve(req, out, router, |route, ctx| open(route, ctx, handle)).await
+    serve_folding(req, out, router, |_, _| None, handle).await
 }
 
-async fn open<R, F, Fut>(route: R, ctx: Ctx, handle: F) -> Result<Reply, AppError>
+/// [`serve`], where `fold` may name a route's read for the guard to run in its own statement
+/// (one statement and two round trips fewer); the handler finds its rows in
+/// [`Request::folded`]. Only a `GET` open to any member or user may fold ([`session::guard`]).
+pub async fn serve_folding<R, F, Fut>(
+    req: IncomingRequest,
+    out: ResponseOutparam,
+    router: &Router<R>,
+    fold: fn(R, &Ctx) -> Option<Call>,
+    handle: F,
+) where
+    R: Copy,
+    F: FnOnce(R, Request) -> Fut,
+    Fut: Future<Output = Result<Reply, AppError>>,
+{
+    common::http::serve(req, out, router, |route, ctx| {
+        open(route, ctx, fold, handle)
+    })
+    .await
+}
+
+async fn open<R, F, Fut>(
+    route: R,
+    ctx: Ctx,
+    fold: fn(R, &Ctx) -> Option<Call>,
+    handle: F,
+) -> Result<Reply, AppError>
 where
+    R: Copy,
     F: FnOnce(R, Request) -> Fut,
     Fut: Future<Output = Result<Reply, AppError>>,
 {
     let env = Env::open(&ctx, common::clock::now_ms())?;
-    let caller = match authz::access(ctx.method, ctx.route) {
-        Some(Access::Public) => None,
-        Some(Access::PublicOrUser) if ctx.header("authorization").is_none() => None,
-        _ => Some(session::guard(
-            &ctx, &env.cfg, &env.db, &env.kv, env.now_ms,
-        )?),
+    let (caller, folded) = match authz::access(ctx.method, ctx.route) {
+        Some(Access::Public) => (None, None),
+        Some(Access::PublicOrUser) if ctx.header("authorization").is_none() => (None, None),
+        _ => {
+            let (caller, folded) = session::guard(
+                &ctx,
+                &env.cfg,
+                &env.db,
+                &env.kv,
+                env.now_ms,
+                fold(route, &ctx),
+            )?;
+            (Some(caller), folded)
+        }
     };
     let rate = caller.as_ref().map(|c| c.rate.headers());
     let result = handle(
@@ -77,6 +115,7 @@ where
             ctx,
             env,
             caller: Signed(caller),
+            folded,
         },
     )
     .await;

@@ -22,6 +22,6 @@ pub mod session;
 pub mod users;
 pub mod workspaces;
 
-pub use entry::{serve, Request};
+pub use entry::{serve, serve_folding, Request};
 pub use env::Env;
 pub use session::{guard, Caller};

@@ -8,9 +8,9 @@ use crate::auth::password::{self, Password};
 use crate::auth::tokens::{self, Rotation};
 use crate::authz::{self, Access, Role};
 use crate::users::{self, Acting, Email, Name, User};
-use common::db::Db;
+use common::db::{Call, Db, Rows};
 use common::error::{AppError, Code};
-use common::http::Ctx;
+use common::http::{Ctx, Method};
 use common::kv::Kv;
 use common::ratelimit::{Decision, Limiter, WhenDown};
 use serde_json::{json, Value};
@@ -57,15 +57,27 @@ fn unauthenticated() -> AppError {
 /// revoked session or a removed user fails at once) and the workspace role — from the `:id`
 /// path parameter on workspace routes, else from `X-Workspace-ID` or the user's default. Not a
 /// member → 404; too low a role → 403.
+///
+/// `fold` is the handler's read, run in the same statement and answered with the caller when
+/// every check passed (dropped otherwise, unseen). Only a `GET` open to any member or any user
+/// may fold: its read then runs whatever the role, and has no effect to undo.
 pub fn guard(
     ctx: &Ctx,
     cfg: &AuthConfig,
     db: &Db,
     kv: &Kv,
     now_ms: i64,
-) -> Result<Caller, AppError> {
+    fold: Option<Call>,
+) -> Result<(Caller, Option<Rows>), AppError> {
     let access = authz::access(ctx.method, ctx.route)
         .ok_or_else(|| AppError::forbidden("No permission rule covers this route"))?;
+    if fold.is_some() && !may_fold(ctx.method, access) {
+        return Err(AppError::internal(format!(
+            "{} {} may not fold its read into the guard's statement",
+            ctx.method.as_str(),
+            ctx.route
+        )));
+    }
     let header = ctx.header("authorization").unwrap_or("");
     let raw = header
         .strip_prefix("Bearer ")
@@ -106,6 +118,7 @@ pub fn guard(
         token.user_id,
         token.session_id,
         acting.unwrap_or(Acting::Nowhere),
+        fold,
     )?
     .ok_or_else(|| unauthenticated().with_cause("user no longer exists"))?;
     if found.revoked {
@@ -126,12 +139,19 @@ pub fn guard(
             Some((ws, role))
         }
     };
-    Ok(Caller {
+    let caller = Caller {
         user,
         token,
         workspace,
         rate,
-    })
+    };
+    Ok((caller, found.folded))
+}
+
+/// Whether a route's read may run before its role is checked: a `GET` that any member, or any
+/// signed-in user, may call.
+fn may_fold(method: Method, access: Access) -> bool {
+    method == Method::Get && matches!(access, Access::User | Access::Member(Role::Viewer))
 }
 
 /// Issues an access token and a new refresh token of `family` (a new family is a new session).
@@ -387,4 +407,37 @@ pub fn change_password(
             .details(json!({ "otherSessionsEnded": ended })),
     )?;
     Ok(json!({ "passwordChanged": true, "otherSessionsEnded": ended }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_get_any_member_or_user_may_call_folds_its_read_before_the_role_check() {
+        assert!(may_fold(Method::Get, Access::Member(Role::Viewer)));
+        assert!(may_fold(Method::Get, Access::User));
+        for role in [Role::Editor, Role::Admin, Role::Owner] {
+            assert!(!may_fold(Method::Get, Access::Member(role)));
+            assert!(!may_fold(Method::Get, Access::MemberOrSelf(role)));
+        }
+        for method in [Method::Post, Method::Put, Method::Patch, Method::Delete] {
+            assert!(!may_fold(method, Access::Member(Role::Viewer)));
+            assert!(!may_fold(method, Access::User));
+        }
+        assert!(!may_fold(Method::Get, Access::Public));
+        assert!(!may_fold(Method::Get, Access::PublicOrUser));
+        // The routes whose read folds: their rules must stay ones that may.
+        for route in [
+            "/api/tweets/:id",
+            "/api/auth/profile",
+            "/api/workspaces",
+            "/api/accounts",
+        ] {
+            assert!(may_fold(
+                Method::Get,
+                authz::access(Method::Get, route).unwrap()
+            ));
+        }
+    }
 }

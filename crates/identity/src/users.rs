@@ -4,7 +4,7 @@
 use crate::auth::password::{self, Password};
 use crate::authz::Role;
 use crate::workspaces::Workspace;
-use common::db::{Db, Param, Row};
+use common::db::{Call, Db, Param, Row, Rows};
 use common::error::{AppError, Code};
 use serde::Serialize;
 use serde_json::json;
@@ -182,6 +182,8 @@ pub struct Authenticated {
     pub revoked: bool,
     /// The workspace acted in and the user's role there; `None` when not a member.
     pub workspace: Option<(Uuid, Role)>,
+    /// The rows of the handler's read the guard's statement carried, when it carried one.
+    pub folded: Option<Rows>,
 }
 
 /// The user, whether session `sid` has been revoked, and the user's role where the request
@@ -193,6 +195,7 @@ pub fn authenticate(
     id: Uuid,
     sid: Uuid,
     acting: Acting,
+    fold: Option<Call>,
 ) -> Result<Option<Authenticated>, AppError> {
     let (wanted, ws) = match acting {
         Acting::Nowhere => (false, Param::DbNull),
@@ -200,11 +203,23 @@ pub fn authenticate(
         Acting::Default => (true, Param::DbNull),
     };
     // xmp_authenticate (migration 0012) is the query, planned once per connection; it selects
-    // the freshness column, the user's columns, `revoked`, `ws` and `role`.
-    let rows = db.query_first(
-        "SELECT * FROM xmp_authenticate($1::uuid, $2::uuid, $3::bool, $4::uuid)",
-        &[id.into(), sid.into(), Param::Boolean(wanted), ws],
-    )?;
+    // the freshness column, the user's columns, `revoked`, `ws` and `role`. A handler's read
+    // folded in is joined to its one row, its columns after `folded`, in the order the
+    // function answers them (`ordinality`, one more column of the read's).
+    let mut params = vec![id.into(), sid.into(), Param::Boolean(wanted), ws];
+    let folding = fold.is_some();
+    let sql = match fold {
+        None => AUTHENTICATE.to_string(),
+        Some(call) => {
+            let (call, mut values) = call.sql("a.ws", "a.id", params.len() + 1);
+            params.append(&mut values);
+            format!(
+                "{AUTHENTICATE} AS a LEFT JOIN LATERAL (SELECT true AS folded, * FROM {call} \
+                 WITH ORDINALITY AS r) AS f ON true ORDER BY f.ordinality"
+            )
+        }
+    };
+    let rows = db.query_first(&sql, &params)?;
     let Some(r) = rows.first() else {
         return Ok(None);
     };
@@ -215,12 +230,22 @@ pub fn authenticate(
         (Some(ws), Some(role)) => Some((ws, role)),
         _ => None,
     };
+    let user = user_from(&r)?.0;
+    let revoked = r.get::<bool>("revoked")?;
+    let folded = match folding {
+        true => Some(rows.after("folded")?),
+        false => None,
+    };
     Ok(Some(Authenticated {
-        user: user_from(&r)?.0,
-        revoked: r.get::<bool>("revoked")?,
+        user,
+        revoked,
         workspace,
+        folded,
     }))
 }
+
+/// The guard's statement, without a read folded in.
+const AUTHENTICATE: &str = "SELECT * FROM xmp_authenticate($1::uuid, $2::uuid, $3::bool, $4::uuid)";
 
 /// The profile: the user and their workspaces with roles.
 #[derive(Debug, Serialize)]
@@ -234,14 +259,20 @@ pub struct Profile {
     pub workspaces: Vec<Workspace>,
 }
 
-pub fn profile(db: &Db, user: &User) -> Result<Profile, AppError> {
+/// The profile of `user`; its workspaces are `folded`, the rows of [`crate::workspaces::of_user`]
+/// the guard's statement carried, or read here when it carried none.
+pub fn profile(db: &Db, user: &User, folded: Option<Rows>) -> Result<Profile, AppError> {
+    let workspaces = match folded {
+        Some(rows) => crate::workspaces::from_rows(rows)?,
+        None => crate::workspaces::list_for_user(db, user.id)?,
+    };
     Ok(Profile {
         id: user.id,
         email: user.email.clone(),
         name: user.name.clone(),
         timezone: user.timezone.clone(),
         default_workspace_id: user.default_workspace,
-        workspaces: crate::workspaces::list_for_user(db, user.id)?,
+        workspaces,
     })
 }
 

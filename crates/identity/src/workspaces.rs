@@ -3,7 +3,7 @@
 //! two owners demoting each other at once cannot both succeed.
 
 use crate::authz::{Access, Role};
-use common::db::{Db, Param, Row};
+use common::db::{Arg, Call, Db, Param, Row, Rows};
 use common::error::{AppError, Code};
 use serde::Serialize;
 use uuid::Uuid;
@@ -80,14 +80,18 @@ fn workspace_from(r: &Row<'_>) -> Result<Workspace, AppError> {
 
 /// The user's workspaces with their role, oldest first.
 pub fn list_for_user(db: &Db, user: Uuid) -> Result<Vec<Workspace>, AppError> {
-    db.query_all(
-        &format!(
-            "SELECT {WS_COLUMNS} FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
-             WHERE m.user_id = $1 ORDER BY m.created_at, w.id"
-        ),
-        &[user.into()],
-        workspace_from,
-    )
+    from_rows(of_user().run(db, None, Some(user))?)
+}
+
+/// The read of [`list_for_user`], `xmp_user_workspaces` (migration 0014): the one the profile
+/// and the workspace list fold into the guard's statement.
+pub fn of_user() -> Call {
+    Call::new("xmp_user_workspaces", vec![Arg::User])
+}
+
+/// The workspaces in the rows of [`of_user`].
+pub fn from_rows(rows: Rows) -> Result<Vec<Workspace>, AppError> {
+    rows.iter().map(|r| workspace_from(&r)).collect()
 }
 
 pub fn get(db: &Db, id: Uuid, user: Uuid) -> Result<Workspace, AppError> {

@@ -162,3 +162,118 @@ async fn each_list_item_is_the_post_exactly_as_reading_it_alone_shows_it() {
         assert!(item["createdAt"].as_str().unwrap().ends_with('Z'), "{item}");
     }
 }
+
+/// The reads folded into the guard's statement (ARCHITECTURE.md, "A read folded into the
+/// guard's statement"): the post, the account list and the caller's workspaces answer as their
+/// own reads do, and only once every check passed: a removed member and a revoked session get
+/// their error and none of the read's data.
+#[tokio::test]
+async fn folded_reads_answer_as_their_own_reads_and_only_after_every_check() {
+    // Arrange: a post and an account in the owner's workspace, a viewer acting in it.
+    let p = PostsTest::start().await;
+    let post = p
+        .created(
+            &json!({ "content": "Folded", "accountId": p.account, "scheduledAt": in_hours(2) }),
+        )
+        .await;
+    let id = post["id"].as_str().unwrap();
+    let viewer = p.t.member("viewer@example.com", "viewer").await;
+    let ws = p.t.workspace_id().await;
+    let as_viewer = |path: String, token: String| {
+        let app = &p.t.app;
+        let ws = ws.clone();
+        async move {
+            app.authed(Method::GET, &path, &token, None, &[("x-workspace-id", &ws)])
+                .await
+        }
+    };
+
+    // Act / Assert: each folded read answers what its own read answers.
+    let read = as_viewer(format!("/api/tweets/{id}"), viewer.clone()).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    for field in [
+        "id",
+        "content",
+        "status",
+        "scheduledAt",
+        "account",
+        "createdAt",
+    ] {
+        assert_eq!(read.json()["data"][field], post[field], "{field}");
+    }
+    let list = as_viewer("/api/accounts".into(), viewer.clone()).await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let items = list.json()["data"]["items"].clone();
+    assert_eq!(items.as_array().map(Vec::len), Some(1), "{}", list.text);
+    assert_eq!(items[0]["id"], p.account.as_str());
+    let bad_page = as_viewer("/api/accounts?limit=0".into(), viewer.clone()).await;
+    assert_error_envelope(&bad_page, 422, "VALIDATION_ERROR");
+    let profile = p.t.app.auth_get("/api/auth/profile", &viewer).await;
+    assert_eq!(profile.status, 200, "{}", profile.text);
+    let profile = profile.json()["data"].clone();
+    // PATCH answers the profile by its own read; GET folds it.
+    let patched =
+        p.t.call(
+            Method::PATCH,
+            "/api/auth/profile",
+            &viewer,
+            Some(&json!({ "defaultWorkspaceId": ws })),
+        )
+        .await;
+    assert_eq!(patched.json()["data"], profile, "{}", patched.text);
+    let roles: Vec<&str> = profile["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["owner", "viewer"], "their own, then the shared one");
+    let workspaces = p.t.app.auth_get("/api/workspaces", &viewer).await;
+    assert_eq!(workspaces.json()["data"]["items"], profile["workspaces"]);
+
+    // A removed member: the shared workspace's reads are 404 and carry none of its data.
+    let user_id = profile["id"].as_str().unwrap();
+    let removed =
+        p.t.call(
+            Method::DELETE,
+            &format!("/api/workspaces/{ws}/members/{user_id}"),
+            &p.t.token,
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    for path in [format!("/api/tweets/{id}"), "/api/accounts".into()] {
+        let resp = as_viewer(path.clone(), viewer.clone()).await;
+        assert_error_envelope(&resp, 404, "NOT_FOUND");
+        assert!(
+            !resp.text.contains(&p.account) && !resp.text.contains("Folded"),
+            "{path}"
+        );
+    }
+    let profile = p.t.app.auth_get("/api/auth/profile", &viewer).await;
+    assert_eq!(
+        profile.json()["data"]["workspaces"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+
+    // The owner's session revoked: 401, and nothing of their workspace read.
+    let owner_logout =
+        p.t.call(Method::POST, "/api/auth/logout", &p.t.token, None)
+            .await;
+    assert_eq!(owner_logout.status, 200, "{}", owner_logout.text);
+    for path in [
+        format!("/api/tweets/{id}"),
+        "/api/accounts".to_string(),
+        "/api/auth/profile".to_string(),
+        "/api/workspaces".to_string(),
+    ] {
+        let resp = p.t.app.auth_get(&path, &p.t.token).await;
+        assert_error_envelope(&resp, 401, "AUTHENTICATION_ERROR");
+        assert!(
+            !resp.text.contains(&p.account) && !resp.text.contains("Folded"),
+            "{path}"
+        );
+    }
+}

@@ -17,6 +17,7 @@ use crate::credentials::Credentials;
 use crate::refresh::{self, When};
 use crate::store::{self, Account, AccountView, Page};
 use chrono::DateTime;
+use common::db::{Call, Rows};
 use common::error::{AppError, Code};
 use common::http::{Ctx, Reply};
 use common::x::OAuthApp;
@@ -37,16 +38,36 @@ fn to_data(data: impl Serialize) -> Result<Value, AppError> {
     serde_json::to_value(data).map_err(AppError::internal)
 }
 
-pub fn list(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+/// `GET /api/accounts`; its read is folded into the guard's statement ([`list_read`]) when the
+/// page's parameters are valid, and `folded` then holds its row.
+pub fn list(
+    env: &Env,
+    ctx: &Ctx,
+    caller: &Caller,
+    folded: Option<Rows>,
+) -> Result<Reply, AppError> {
     let ws = caller.acting_workspace()?;
-    let page = Page::from_query(|n| ctx.query_param(n))?;
-    let list = store::list_json(&env.db, ws, caller.user.id, &page)?;
+    let list = match folded {
+        Some(rows) => store::list_from_rows(rows)?,
+        None => {
+            let page = Page::from_query(|n| ctx.query_param(n))?;
+            store::list_json(&env.db, ws, caller.user.id, &page)?
+        }
+    };
     Ok(Reply::ok_json(format!(
         r#"{{"items":{},"nextCursor":{},"activeAccountId":{}}}"#,
         list.items,
         json!(list.next),
         json!(list.active)
     )))
+}
+
+/// The read of `GET /api/accounts` for the guard to fold: none when the page's parameters are
+/// not valid (the handler then answers the 422 itself).
+pub fn list_read(ctx: &Ctx) -> Option<Call> {
+    Page::from_query(|n| ctx.query_param(n))
+        .ok()
+        .map(|page| store::list_read(&page))
 }
 
 pub fn get(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {

@@ -1,7 +1,7 @@
 //! `GET /api/accounts`: cursor pages of stored list items, newest first.
 
 use super::AccountStatus;
-use common::db::{Db, Param};
+use common::db::{Arg, Call, Db, Param, Rows};
 use common::error::AppError;
 use common::pagination;
 use uuid::Uuid;
@@ -47,61 +47,44 @@ pub struct ListJson {
 /// one index probe past the page's last row. The user's active account comes in the same
 /// round trip.
 pub fn list_json(db: &Db, ws: Uuid, user: Uuid, page: &Page) -> Result<ListJson, AppError> {
-    // Both conditions stay index conditions in the generic plan PostgreSQL settles on for a
-    // prepared statement: the status filter is written only when asked for (two statements),
-    // and a first page compares with the greatest possible key instead of skipping the test.
-    // The items are joined in the order the sorted `page` yields them, with no second sort
-    // (it cost 40 % of the query): PostgreSQL documents that an aggregate fed by a sorted
-    // subquery keeps its order as long as that query level has no join, and this one has none
-    // (the other columns are subqueries of their own).
-    let status = if page.status.is_some() {
-        "AND a.status = $2"
-    } else {
-        "AND $2::text IS NULL"
-    };
+    from_rows(read(page).run(db, Some(ws), Some(user))?)
+}
+
+/// The read of [`list_json`], `xmp_account_page` (migration 0014, which says how its plan keeps
+/// to the indexes): the one `GET /api/accounts` folds into the guard's statement.
+pub fn read(page: &Page) -> Call {
     let (cursor_us, cursor_id) = match page.cursor {
         Some((us, id)) => (Param::Int64(us), id.into()),
         None => (Param::DbNull, Param::DbNull),
     };
-    db.query_one(
-        &format!(
-            "WITH page AS MATERIALIZED (
-               SELECT a.list_item, a.created_at, a.id FROM x_accounts a
-               WHERE a.workspace_id = $1::uuid {status}
-                 AND (a.created_at, a.id) <
-                     (coalesce(timestamptz 'epoch' + $3::int8 * interval '1 microsecond',
-                               'infinity'),
-                      coalesce($4::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
-               ORDER BY a.created_at DESC, a.id DESC LIMIT $5::int8),
-             last AS (SELECT created_at, id FROM page ORDER BY created_at, id LIMIT 1)
-             SELECT '[' || coalesce(string_agg(list_item, ','), '') || ']' AS items,
-                    (SELECT (extract(epoch FROM created_at) * 1000000)::int8 || '.' || id
-                     FROM last) AS last,
-                    EXISTS (SELECT 1 FROM x_accounts a, last
-                            WHERE a.workspace_id = $1::uuid {status}
-                              AND (a.created_at, a.id) < (last.created_at, last.id)) AS more,
-                    (SELECT account_id FROM active_accounts
-                     WHERE workspace_id = $1::uuid AND user_id = $6::uuid) AS active
-             FROM page"
-        ),
-        &[
-            ws.into(),
-            page.status.map(Param::from).unwrap_or(Param::DbNull),
-            cursor_us,
-            cursor_id,
-            Param::Int64(page.limit as i64),
-            user.into(),
+    Call::new(
+        "xmp_account_page",
+        vec![
+            Arg::Workspace,
+            Arg::User,
+            Arg::Value(
+                page.status.map(Param::from).unwrap_or(Param::DbNull),
+                "text",
+            ),
+            Arg::Value(cursor_us, "int8"),
+            Arg::Value(cursor_id, "uuid"),
+            Arg::Value(Param::Int64(page.limit as i64), "int8"),
         ],
-        |row| {
-            let more: bool = row.get("more")?;
-            let last: Option<String> = row.get("last")?;
-            Ok(ListJson {
-                items: row.get("items")?,
-                next: last.filter(|_| more).map(|l| pagination::encode_text(&l)),
-                active: row.get("active")?,
-            })
-        },
     )
+}
+
+/// The page in the one row of [`read`].
+pub fn from_rows(rows: Rows) -> Result<ListJson, AppError> {
+    let row = rows
+        .first()
+        .ok_or_else(|| AppError::internal("xmp_account_page answered no row"))?;
+    let more: bool = row.get("more")?;
+    let last: Option<String> = row.get("last")?;
+    Ok(ListJson {
+        items: row.get("items")?,
+        next: last.filter(|_| more).map(|l| pagination::encode_text(&l)),
+        active: row.get("active")?,
+    })
 }
 
 #[cfg(test)]

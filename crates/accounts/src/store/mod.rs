@@ -10,7 +10,7 @@ mod list;
 mod write;
 
 pub use account::{Account, AccountStatus, AccountView, AuthKind};
-pub use list::{list_json, ListJson, Page};
+pub use list::{from_rows as list_from_rows, list_json, read as list_read, ListJson, Page};
 pub use write::{delete, record_error, reseal, update, upsert, Connected, Settings};
 
 use common::db::{Db, Param};

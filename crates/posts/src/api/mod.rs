@@ -19,6 +19,7 @@ use crate::media::MediaKind;
 use crate::store::{self, Filter};
 use crate::text;
 use chrono::DateTime;
+use common::db::{Call, Rows};
 use common::error::AppError;
 use common::http::{Ctx, Reply};
 use common::json;
@@ -69,11 +70,21 @@ pub fn list(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
     )))
 }
 
-pub fn get(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+/// `GET /api/tweets/:id`; its read is folded into the guard's statement ([`get_read`]) when the
+/// id is one, and `folded` then holds its rows.
+pub fn get(env: &Env, ctx: &Ctx, caller: &Caller, folded: Option<Rows>) -> Result<Reply, AppError> {
     let ws = caller.acting_workspace()?;
-    Ok(Reply::ok(
-        store::get(&env.db, ws, post_id(ctx)?)?.to_json()?,
-    ))
+    let post = match folded {
+        Some(rows) => store::from_thread(rows)?,
+        None => store::get(&env.db, ws, post_id(ctx)?)?,
+    };
+    Ok(Reply::ok(post.to_json()?))
+}
+
+/// The read of `GET /api/tweets/:id` for the guard to fold: none when the id is not one (the
+/// handler then answers 404 itself).
+pub fn get_read(ctx: &Ctx) -> Option<Call> {
+    post_id(ctx).ok().map(store::thread)
 }
 
 /// `POST /api/tweets/validate`: the text report of `content` plus every rule `create` applies.

@@ -5,7 +5,7 @@
 
 mod read;
 
-pub use read::{get, list, Filter, HistoryEvent, Poll, Post, ThreadPart};
+pub use read::{from_thread, get, list, thread, Filter, HistoryEvent, Poll, Post, ThreadPart};
 
 use crate::compose::Draft;
 use crate::status::{EventKind, PostStatus};

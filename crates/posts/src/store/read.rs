@@ -4,7 +4,7 @@
 
 use crate::status::{EventKind, PostStatus};
 use common::clock::rfc3339;
-use common::db::{Db, Param, Row};
+use common::db::{Arg, Call, Db, Param, Row, Rows};
 use common::error::AppError;
 use common::pagination::{self, invalid};
 use serde::{Deserialize, Serialize};
@@ -139,12 +139,22 @@ impl Post {
 
 /// One post with its thread parts and history, in one statement: `xmp_post_thread` (migration
 /// 0012) answers the thread's rows in order, what a part shows, and on the head's row also the
-/// head as the API shows it, what the rules read of it and the history as JSON.
+/// head as the API shows it, what the rules read of it and the history as JSON. The read the
+/// post route folds into the guard's statement.
+pub fn thread(id: Uuid) -> Call {
+    Call::new(
+        "xmp_post_thread",
+        vec![Arg::Workspace, Arg::Value(Param::from(id), "uuid")],
+    )
+}
+
+/// One post of workspace `ws`, read by [`thread`].
 pub fn get(db: &Db, ws: Uuid, id: Uuid) -> Result<Post, AppError> {
-    let rows = db.query(
-        "SELECT * FROM xmp_post_thread($1::uuid, $2::uuid)",
-        &[Param::from(ws), Param::from(id)],
-    )?;
+    from_thread(thread(id).run(db, Some(ws), None)?)
+}
+
+/// The post in the rows of [`thread`]; none is a 404.
+pub fn from_thread(rows: Rows) -> Result<Post, AppError> {
     // The head comes first (position 0), then the parts in order.
     let mut rows = rows.iter();
     let head = rows.next().ok_or_else(|| AppError::not_found("Post"))?;
