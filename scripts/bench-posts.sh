@@ -63,16 +63,7 @@ curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" \
 cat > "$STATE/auth.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 LUA
-cat > "$STATE/create.lua" <<LUA
-local counter = 0
-math.randomseed(os.time() + math.floor(os.clock() * 1000000))
-request = function()
-  counter = counter + 1
-  local body = '{"content":"wrk post ' .. counter .. ' ' .. math.random(1, 1000000000) .. '"}'
-  return wrk.format("POST", "/api/tweets",
-    { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer $TOKEN" }, body)
-end
-LUA
+create_lua "$STATE/create.lua"
 CURSOR=""
 for _ in $(seq 1 20); do
   CURSOR=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/tweets?limit=50${CURSOR:+&cursor=$CURSOR}" | jq -r .data.nextCursor)

@@ -49,10 +49,11 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     identity::serve_folding(req, out, &router(), fold, route).await
 }
 
-/// The read the guard runs in its own statement, for the route that is most read.
+/// The read the guard runs in its own statement, for the routes that are most read.
 fn fold(route: Route, ctx: &Ctx) -> Option<Call> {
     match route {
         Route::Get => api::get_read(ctx),
+        Route::List => api::list_read(ctx),
         _ => None,
     }
 }
@@ -61,7 +62,7 @@ async fn route(route: Route, mut r: Request) -> Result<Reply, AppError> {
     let (env, ctx, caller, folded) = (&r.env, &mut r.ctx, r.caller.get()?, r.folded.take());
     match route {
         Route::Create => api::create(env, ctx, caller).await,
-        Route::List => api::list(env, ctx, caller),
+        Route::List => api::list(env, ctx, caller, folded),
         Route::Get => api::get(env, ctx, caller, folded),
         Route::Update => api::update(env, ctx, caller).await,
         Route::Delete => api::delete(env, ctx, caller).await,

@@ -77,6 +77,65 @@ async fn drafts_scheduled_posts_and_threads_are_created_read_edited_and_cancelle
 }
 
 #[tokio::test]
+async fn a_new_post_is_written_whole_and_answers_what_its_read_answers() {
+    // Arrange: no active account yet.
+    let p = PostsTest::start().await;
+    let body = json!({
+        "content": "Which one?", "accountId": p.account, "scheduledAt": in_hours(6),
+        "replyTo": "1234567890", "poll": { "options": ["this", "that"], "durationMinutes": 60 },
+        "thread": [{ "content": "part two" }, { "content": "part three" }],
+    });
+
+    // Act
+    let unnamed = p.post(&json!({ "content": "no account named" })).await;
+    let unknown = p
+        .post(&json!({ "content": "a stranger's", "accountId": uuid::Uuid::now_v7() }))
+        .await;
+    let headers = [
+        ("x-correlation-id", "corr-create-1"),
+        ("user-agent", "create-test/1.0"),
+    ];
+    let created = p.post_with(&body, &headers).await;
+
+    // Assert: the two refusals name the field and write nothing.
+    for (resp, why) in [
+        (&unnamed, "required"),
+        (&unknown, "not an account of this workspace"),
+    ] {
+        let err = assert_error_envelope(resp, 422, "VALIDATION_ERROR");
+        assert_eq!(err["details"]["errors"][0]["field"], "accountId", "{err}");
+        assert_eq!(err["details"]["errors"][0]["message"], why, "{err}");
+    }
+    assert_eq!(created.status, 201, "{}", created.text);
+    let post = created.json()["data"].clone();
+    let id = post["id"].as_str().unwrap();
+    assert_eq!(p.get(id).await.json()["data"], post, "the answer is the post as read");
+    assert_eq!(post["replyTo"], "1234567890");
+    assert_eq!(post["poll"]["options"], json!(["this", "that"]));
+    let parts: Vec<(i64, &str)> = post["thread"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["position"].as_i64().unwrap(), t["content"].as_str().unwrap()))
+        .collect();
+    assert_eq!(parts, [(1, "part two"), (2, "part three")]);
+    assert_eq!(history_kinds(&post), ["created"]);
+    assert_eq!(post["history"][0]["details"]["parts"], 3);
+    assert_eq!(p.posts_count().await, 3, "the head and its two parts, nothing else");
+    let log =
+        p.t.app
+            .auth_get("/api/audit?action=post.created", &p.t.token)
+            .await;
+    let rows = log.json()["data"]["items"].clone();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{}", log.text);
+    assert_eq!(rows[0]["targetId"], id);
+    assert_eq!(rows[0]["correlationId"], "corr-create-1");
+    assert_eq!(rows[0]["userAgent"], "create-test/1.0");
+    assert_eq!(rows[0]["details"]["accountId"], p.account.as_str());
+    assert_eq!(rows[0]["details"]["status"], "scheduled");
+}
+
+#[tokio::test]
 async fn validation_counts_weighted_length_at_the_edges_and_create_enforces_the_same_rules() {
     // Arrange
     let p = PostsTest::start().await;

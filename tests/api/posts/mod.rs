@@ -61,6 +61,14 @@ impl PostsTest {
             .await
     }
 
+    /// `POST /api/tweets` as the owner, with extra headers.
+    async fn post_with(&self, body: &Value, headers: &[(&str, &str)]) -> Resp {
+        self.t
+            .app
+            .authed(Method::POST, "/api/tweets", &self.t.token, Some(body), headers)
+            .await
+    }
+
     async fn created(&self, body: &Value) -> Value {
         let resp = self.post(body).await;
         assert_eq!(resp.status, 201, "{}", resp.text);

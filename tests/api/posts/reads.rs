@@ -208,6 +208,18 @@ async fn folded_reads_answer_as_their_own_reads_and_only_after_every_check() {
     assert_eq!(items[0]["id"], p.account.as_str());
     let bad_page = as_viewer("/api/accounts?limit=0".into(), viewer.clone()).await;
     assert_error_envelope(&bad_page, 422, "VALIDATION_ERROR");
+    let posts = as_viewer("/api/tweets?limit=1".into(), viewer.clone()).await;
+    assert_eq!(posts.status, 200, "{}", posts.text);
+    let mut head = post.clone();
+    for shown_alone in ["thread", "history"] {
+        head.as_object_mut().unwrap().remove(shown_alone);
+    }
+    assert_eq!(posts.json()["data"]["items"], json!([head]), "{}", posts.text);
+    assert_eq!(posts.json()["data"]["nextCursor"], Value::Null);
+    for bad in ["/api/tweets?limit=0", "/api/tweets?cursor=nope", "/api/tweets?from=soon"] {
+        let resp = as_viewer(bad.into(), viewer.clone()).await;
+        assert_error_envelope(&resp, 422, "VALIDATION_ERROR");
+    }
     let profile = p.t.app.auth_get("/api/auth/profile", &viewer).await;
     assert_eq!(profile.status, 200, "{}", profile.text);
     let profile = profile.json()["data"].clone();
@@ -242,7 +254,11 @@ async fn folded_reads_answer_as_their_own_reads_and_only_after_every_check() {
         )
         .await;
     assert_eq!(removed.status, 204, "{}", removed.text);
-    for path in [format!("/api/tweets/{id}"), "/api/accounts".into()] {
+    for path in [
+        format!("/api/tweets/{id}"),
+        "/api/accounts".into(),
+        "/api/tweets".into(),
+    ] {
         let resp = as_viewer(path.clone(), viewer.clone()).await;
         assert_error_envelope(&resp, 404, "NOT_FOUND");
         assert!(
@@ -265,6 +281,7 @@ async fn folded_reads_answer_as_their_own_reads_and_only_after_every_check() {
     assert_eq!(owner_logout.status, 200, "{}", owner_logout.text);
     for path in [
         format!("/api/tweets/{id}"),
+        "/api/tweets".to_string(),
         "/api/accounts".to_string(),
         "/api/auth/profile".to_string(),
         "/api/workspaces".to_string(),

@@ -43,14 +43,7 @@ async fn an_idempotency_key_replays_the_first_response_and_refuses_a_different_b
     let send = |body: Value| {
         let p = &p;
         async move {
-            p.t.app
-                .authed(
-                    Method::POST,
-                    "/api/tweets",
-                    &p.t.token,
-                    Some(&body),
-                    &[("idempotency-key", "retry-me-1")],
-                )
+            p.post_with(&body, &[("idempotency-key", "retry-me-1")])
                 .await
         }
     };

@@ -34,6 +34,22 @@ pub fn get(db: &Db, ws: Uuid, id: Uuid) -> Result<Account, AppError> {
     .ok_or_else(|| AppError::not_found("Account"))
 }
 
+/// The account `named`, else the user's active account of the workspace, in one statement;
+/// `None` when there is no such account (or no active one).
+pub fn named_or_active(
+    db: &Db,
+    ws: Uuid,
+    user: Uuid,
+    named: Option<Uuid>,
+) -> Result<Option<Account>, AppError> {
+    db.query_opt(
+        "SELECT * FROM xmp_account($1::uuid, coalesce($3::uuid,
+           (SELECT account_id FROM active_accounts WHERE workspace_id = $1 AND user_id = $2)))",
+        &[ws.into(), user.into(), Param::from(named)],
+        Account::from_row,
+    )
+}
+
 /// Whether PostgreSQL knows an IANA zone name (its tz database decides, as it does for slots).
 pub fn zone_exists(db: &Db, zone: &str) -> Result<bool, AppError> {
     let found = db.query_opt(

@@ -3,13 +3,13 @@
 
 use super::place::place;
 use super::validate_request;
-use crate::compose::PostRequest;
-use crate::status::{EventKind, PostStatus};
+use crate::compose::{Draft, PostRequest, When};
+use crate::status::PostStatus;
 use crate::store;
 use common::db::{Db, Param};
 use common::error::{AppError, Code};
 use common::http::{Ctx, Reply};
-use identity::audit::{self, Entry};
+use identity::audit::Entry;
 use identity::Caller;
 use identity::Env;
 use serde_json::{json, Value};
@@ -36,26 +36,36 @@ pub async fn create(env: &Env, ctx: &mut Ctx, caller: &Caller) -> Result<Reply, 
             );
         }
     }
+    let Some(key) = key else {
+        // Without a key only a queued post needs a transaction: it takes its slot under the
+        // account's lock. Otherwise the reads before the write are checks, and the write is one
+        // statement, all or nothing on its own.
+        let draft = validate_request(env, ws, &req)?;
+        let data = if draft.when == When::NextFreeSlot {
+            env.db
+                .transaction(|db| store_draft(db, env, ws, caller, &draft))?
+        } else {
+            store_draft(&env.db, env, ws, caller, &draft)?
+        };
+        return Ok(Reply::created(data));
+    };
     let hash = hex::encode(Sha256::digest(&bytes));
     env.db.transaction(|db| {
-        if let Some(k) = &key {
-            if let Some(replay) = claim_key(db, ws, caller.user.id, k, &hash, env.now_ms)? {
-                return Ok(replay);
-            }
+        if let Some(replay) = claim_key(db, ws, caller.user.id, &key, &hash, env.now_ms)? {
+            return Ok(replay);
         }
-        let data = create_in(db, env, ws, caller, &req)?;
-        if let Some(k) = &key {
-            db.execute(
-                "UPDATE idempotency_keys SET response_status = 201, response_body = $4::text::jsonb
-                 WHERE workspace_id = $1::uuid AND user_id = $2::uuid AND key = $3",
-                &[
-                    Param::from(ws),
-                    Param::from(caller.user.id),
-                    Param::Str(k.clone()),
-                    Param::Str(data.to_string()),
-                ],
-            )?;
-        }
+        let draft = validate_request(env, ws, &req)?;
+        let data = store_draft(db, env, ws, caller, &draft)?;
+        db.execute(
+            "UPDATE idempotency_keys SET response_status = 201, response_body = $4::text::jsonb
+             WHERE workspace_id = $1::uuid AND user_id = $2::uuid AND key = $3",
+            &[
+                Param::from(ws),
+                Param::from(caller.user.id),
+                Param::Str(key.clone()),
+                Param::Str(data.to_string()),
+            ],
+        )?;
         Ok(Reply::created(data))
     })
 }
@@ -138,40 +148,30 @@ fn claim_key(
     ))
 }
 
-/// Validates, places and stores the post with its `created` history and audit rows; answers
-/// the post as the API shows it.
-fn create_in(
+/// Places and stores the post with its `created` history and audit rows; answers the post as
+/// the API shows it. After the placement's reads, one statement ([`store::create`]).
+fn store_draft(
     db: &Db,
     env: &Env,
     ws: Uuid,
     caller: &Caller,
-    req: &PostRequest,
+    draft: &Draft,
 ) -> Result<Value, AppError> {
-    let draft = validate_request(env, ws, req)?;
-    let placement = place(db, ws, caller, &draft, None, env.now_ms)?;
-    let id = store::insert(db, ws, caller.user.id, &draft, &placement, None)?;
+    let placement = place(db, ws, caller, draft, None, env.now_ms)?;
     let status = PostStatus::from(draft.status);
-    store::event(
-        db,
-        ws,
-        id,
-        Some(caller.user.id),
-        EventKind::Created,
-        json!({
-            "status": status,
-            "scheduledAt": placement.scheduled_at_ms.map(common::clock::rfc3339),
-            "queued": placement.queued,
-            "parts": draft.parts.len(),
-        }),
-    )?;
-    audit::record(
-        db,
-        &env.meta,
+    let created = json!({
+        "status": status,
+        "scheduledAt": placement.scheduled_at_ms.map(common::clock::rfc3339),
+        "queued": placement.queued,
+        "parts": draft.parts.len(),
+    });
+    let audit = |id: Uuid| {
         Entry::new("post.created")
             .actor(caller.user.id)
             .workspace(Some(ws))
             .target("post", id)
-            .details(json!({ "status": status, "accountId": placement.account_id })),
-    )?;
-    store::get(db, ws, id)?.to_json()
+            .details(json!({ "status": status, "accountId": placement.account_id }))
+            .row(&env.meta)
+    };
+    store::create(db, ws, caller.user.id, draft, &placement, &created, audit)?.to_json()
 }

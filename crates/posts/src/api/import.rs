@@ -69,7 +69,7 @@ fn insert_all(
     for (draft, row) in drafts.iter().zip(numbers) {
         match place(db, ws, caller, draft, None, env.now_ms) {
             Ok(placement) => {
-                let id = store::insert(db, ws, caller.user.id, draft, &placement, None)?;
+                let id = store::insert(db, ws, caller.user.id, draft, &placement)?;
                 store::event(
                     db,
                     ws,

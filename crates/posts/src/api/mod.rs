@@ -60,14 +60,26 @@ fn validate_request(env: &Env, ws: Uuid, req: &PostRequest) -> Result<Draft, App
     compose::validate(req, now, |id| media_kind(&kv, ws, id, env.now_ms))
 }
 
-pub fn list(env: &Env, ctx: &Ctx, caller: &Caller) -> Result<Reply, AppError> {
+/// `GET /api/tweets`; its read is folded into the guard's statement ([`list_read`]) when the
+/// filters are valid, and `folded` then holds its row.
+pub fn list(env: &Env, ctx: &Ctx, caller: &Caller, folded: Option<Rows>) -> Result<Reply, AppError> {
     let ws = caller.acting_workspace()?;
-    let filter = Filter::from_query(|n| ctx.query_param(n))?;
-    let (items, next) = store::list(&env.db, ws, &filter)?;
+    let (items, next) = match folded {
+        Some(rows) => store::page_from_rows(rows)?,
+        None => store::list(&env.db, ws, &Filter::from_query(|n| ctx.query_param(n))?)?,
+    };
     let next = serde_json::to_string(&next).map_err(AppError::internal)?;
     Ok(Reply::ok_json(format!(
         r#"{{"items":{items},"nextCursor":{next}}}"#
     )))
+}
+
+/// The read of `GET /api/tweets` for the guard to fold: none when a filter is not valid (the
+/// handler then answers the 422 itself).
+pub fn list_read(ctx: &Ctx) -> Option<Call> {
+    Filter::from_query(|n| ctx.query_param(n))
+        .ok()
+        .map(|f| store::page(&f))
 }
 
 /// `GET /api/tweets/:id`; its read is folded into the guard's statement ([`get_read`]) when the

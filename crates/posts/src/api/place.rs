@@ -5,34 +5,34 @@ use crate::compose::{self, Draft, When};
 use crate::store::{self, Placement};
 use accounts::AccountStatus;
 use common::db::{Db, Param};
-use common::error::{AppError, Code, ErrorKind};
+use common::error::{AppError, Code};
 use identity::Caller;
 use serde_json::json;
 use uuid::Uuid;
 
-/// Resolves the account: the one named, else the caller's active account.
+/// Resolves the account: the one named, else the caller's active account (one statement).
+/// Only "no such account" is the caller's mistake; a database outage stays a 503.
 fn account_for(
     db: &Db,
     ws: Uuid,
     caller: &Caller,
     named: Option<Uuid>,
 ) -> Result<accounts::Account, AppError> {
-    let id = match named {
-        Some(id) => id,
-        None => accounts::store::active(db, ws, caller.user.id)?.ok_or_else(|| {
-            AppError::validation("Name an accountId, or switch to an active account first")
-                .with_details(
-                    json!({ "errors": [{ "field": "accountId", "message": "required" }] }),
-                )
-        })?,
+    let missing = |message, why| {
+        AppError::validation(message)
+            .with_details(json!({ "errors": [{ "field": "accountId", "message": why }] }))
     };
-    // Only "no such account" is the caller's mistake; a database outage stays a 503.
-    accounts::store::get(db, ws, id).map_err(|e| match e.kind() {
-        ErrorKind::NotFound => AppError::validation("Unknown account").with_details(
-            json!({ "errors": [{ "field": "accountId", "message": "not an account of this workspace" }] }),
-        ),
-        _ => e,
-    })
+    match accounts::store::named_or_active(db, ws, caller.user.id, named)? {
+        Some(account) => Ok(account),
+        None if named.is_some() => Err(missing(
+            "Unknown account",
+            "not an account of this workspace",
+        )),
+        None => Err(missing(
+            "Name an accountId, or switch to an active account first",
+            "required",
+        )),
+    }
 }
 
 /// Where the draft goes: its account (locked when queueing) and instant; enforces the account

@@ -5,12 +5,16 @@
 
 mod read;
 
-pub use read::{from_thread, get, list, thread, Filter, HistoryEvent, Poll, Post, ThreadPart};
+pub use read::{
+    from_thread, get, list, page, page_from_rows, thread, Filter, HistoryEvent, Poll, Post,
+    ThreadPart,
+};
 
-use crate::compose::Draft;
+use crate::compose::{Draft, XId};
 use crate::status::{EventKind, PostStatus};
 use common::db::{Db, Param};
 use common::error::AppError;
+use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -28,76 +32,115 @@ pub fn insert(
     author: Uuid,
     draft: &Draft,
     place: &Placement,
-    idempotency_key: Option<&str>,
 ) -> Result<Uuid, AppError> {
     let head = Uuid::now_v7();
-    insert_parts(db, ws, Some(author), head, draft, place, idempotency_key, 0)?;
+    let parts = NewParts::of(ws, Some(author), head, draft, place, 0);
+    db.execute(
+        "SELECT xmp_insert_parts($1::text::jsonb)",
+        &[Param::Str(parts.to_json()?)],
+    )?;
     Ok(head)
+}
+
+/// A new post in one statement (`xmp_create_post`, migration 0015): its parts, its `created`
+/// event with `details`, the audit row `audit` (`identity::audit::Entry::row`), and the post
+/// read back as [`get`] reads it.
+pub fn create(
+    db: &Db,
+    ws: Uuid,
+    author: Uuid,
+    draft: &Draft,
+    place: &Placement,
+    details: &Value,
+    audit: impl FnOnce(Uuid) -> Value,
+) -> Result<Post, AppError> {
+    let head = Uuid::now_v7();
+    let parts = NewParts::of(ws, Some(author), head, draft, place, 0);
+    from_thread(db.query(
+        "SELECT * FROM xmp_create_post($1::text::jsonb, $2::text::jsonb, $3::text::jsonb)",
+        &[
+            Param::Str(parts.to_json()?),
+            Param::Str(details.to_string()),
+            Param::Str(audit(head).to_string()),
+        ],
+    )?)
 }
 
 /// The poll as `posts.poll` stores it.
 fn poll_json(draft: &Draft) -> Option<String> {
+    poll_value(draft).map(|p| p.to_string())
+}
+
+fn poll_value(draft: &Draft) -> Option<Value> {
     draft
         .poll
         .as_ref()
-        .map(|p| json!({ "options": p.options, "durationMinutes": p.duration_minutes }).to_string())
+        .map(|p| json!({ "options": p.options, "durationMinutes": p.duration_minutes }))
 }
 
-/// `author` is `None` once the author's user is deleted (the parts keep no author, as the
-/// head does).
-#[allow(clippy::too_many_arguments)]
-fn insert_parts(
-    db: &Db,
-    ws: Uuid,
-    author: Option<Uuid>,
-    head: Uuid,
-    draft: &Draft,
-    place: &Placement,
-    idempotency_key: Option<&str>,
-    from: usize,
-) -> Result<(), AppError> {
-    let poll = poll_json(draft);
-    let status = PostStatus::from(draft.status);
-    for (i, part) in draft.parts.iter().enumerate().skip(from) {
-        let id = if i == 0 { head } else { Uuid::now_v7() };
-        let first = i == 0;
-        db.execute(
-            "INSERT INTO posts (id, workspace_id, account_id, author_id, content, media_ids,
-               reply_to, quote_of, poll, thread_id, thread_position, status, scheduled_at, queued,
-               normalized_text_hash, idempotency_key)
-             VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5,
-               ARRAY(SELECT jsonb_array_elements_text($6::text::jsonb)), $7, $8, $9::text::jsonb,
-               $10::uuid, $11::int8::int4, $12,
-               timestamptz 'epoch' + $13::int8 * interval '1 millisecond', $14, $15, $16)",
-            &[
-                Param::from(id),
-                Param::from(ws),
-                Param::from(place.account_id),
-                Param::from(author),
-                Param::Str(part.text.as_str().to_string()),
-                Param::Str(json!(part.media_ids).to_string()),
-                Param::from(
-                    first
-                        .then(|| draft.reply_to.as_ref().map(|x| x.as_str().to_string()))
-                        .flatten(),
-                ),
-                Param::from(
-                    first
-                        .then(|| draft.quote_of.as_ref().map(|x| x.as_str().to_string()))
-                        .flatten(),
-                ),
-                Param::from(poll.clone().filter(|_| first)),
-                Param::from(head),
-                Param::Int64(i as i64),
-                Param::Str(status.as_str().into()),
-                Param::from(place.scheduled_at_ms),
-                Param::Boolean(place.queued),
-                Param::Str(part.text.duplicate_key()),
-                Param::from(idempotency_key.filter(|_| first).map(str::to_string)),
-            ],
-        )?;
+/// A thread's parts as `xmp_insert_parts` (migration 0015) takes them: what they share, and each
+/// part from position `from` on. Only position 0 keeps the reply, quote and poll.
+#[derive(Serialize)]
+struct NewParts<'a> {
+    workspace_id: Uuid,
+    account_id: Uuid,
+    /// `None` once the author's user is deleted (the parts keep no author, as the head does).
+    author_id: Option<Uuid>,
+    thread_id: Uuid,
+    status: &'static str,
+    scheduled_ms: Option<i64>,
+    queued: bool,
+    reply_to: Option<&'a str>,
+    quote_of: Option<&'a str>,
+    poll: Option<Value>,
+    parts: Vec<NewPart<'a>>,
+}
+
+#[derive(Serialize)]
+struct NewPart<'a> {
+    id: Uuid,
+    position: usize,
+    content: &'a str,
+    media_ids: &'a [String],
+    hash: String,
+}
+
+impl<'a> NewParts<'a> {
+    fn of(
+        ws: Uuid,
+        author: Option<Uuid>,
+        head: Uuid,
+        draft: &'a Draft,
+        place: &Placement,
+        from: usize,
+    ) -> NewParts<'a> {
+        let parts = draft.parts.iter().enumerate().skip(from);
+        NewParts {
+            workspace_id: ws,
+            account_id: place.account_id,
+            author_id: author,
+            thread_id: head,
+            status: PostStatus::from(draft.status).as_str(),
+            scheduled_ms: place.scheduled_at_ms,
+            queued: place.queued,
+            reply_to: draft.reply_to.as_ref().map(XId::as_str),
+            quote_of: draft.quote_of.as_ref().map(XId::as_str),
+            poll: poll_value(draft),
+            parts: parts
+                .map(|(i, part)| NewPart {
+                    id: if i == 0 { head } else { Uuid::now_v7() },
+                    position: i,
+                    content: part.text.as_str(),
+                    media_ids: &part.media_ids,
+                    hash: part.text.duplicate_key(),
+                })
+                .collect(),
+        }
     }
-    Ok(())
+
+    fn to_json(&self) -> Result<String, AppError> {
+        serde_json::to_string(self).map_err(AppError::internal)
+    }
 }
 
 /// Appends a history event.
@@ -236,7 +279,12 @@ pub fn replace(
             |r| r.get::<Option<Uuid>>("author_id"),
         )?
         .flatten();
-    insert_parts(db, ws, author, id, draft, place, None, 1)
+    let parts = NewParts::of(ws, author, id, draft, place, 1);
+    db.execute(
+        "SELECT xmp_insert_parts($1::text::jsonb)",
+        &[Param::Str(parts.to_json()?)],
+    )?;
+    Ok(())
 }
 
 /// Sets the status of every part of a thread.
