@@ -109,19 +109,32 @@ async fn a_new_post_is_written_whole_and_answers_what_its_read_answers() {
     assert_eq!(created.status, 201, "{}", created.text);
     let post = created.json()["data"].clone();
     let id = post["id"].as_str().unwrap();
-    assert_eq!(p.get(id).await.json()["data"], post, "the answer is the post as read");
+    assert_eq!(
+        p.get(id).await.json()["data"],
+        post,
+        "the answer is the post as read"
+    );
     assert_eq!(post["replyTo"], "1234567890");
     assert_eq!(post["poll"]["options"], json!(["this", "that"]));
     let parts: Vec<(i64, &str)> = post["thread"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (t["position"].as_i64().unwrap(), t["content"].as_str().unwrap()))
+        .map(|t| {
+            (
+                t["position"].as_i64().unwrap(),
+                t["content"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(parts, [(1, "part two"), (2, "part three")]);
     assert_eq!(history_kinds(&post), ["created"]);
     assert_eq!(post["history"][0]["details"]["parts"], 3);
-    assert_eq!(p.posts_count().await, 3, "the head and its two parts, nothing else");
+    assert_eq!(
+        p.posts_count().await,
+        3,
+        "the head and its two parts, nothing else"
+    );
     let log =
         p.t.app
             .auth_get("/api/audit?action=post.created", &p.t.token)

@@ -65,7 +65,13 @@ impl PostsTest {
     async fn post_with(&self, body: &Value, headers: &[(&str, &str)]) -> Resp {
         self.t
             .app
-            .authed(Method::POST, "/api/tweets", &self.t.token, Some(body), headers)
+            .authed(
+                Method::POST,
+                "/api/tweets",
+                &self.t.token,
+                Some(body),
+                headers,
+            )
             .await
     }
 

@@ -214,9 +214,18 @@ async fn folded_reads_answer_as_their_own_reads_and_only_after_every_check() {
     for shown_alone in ["thread", "history"] {
         head.as_object_mut().unwrap().remove(shown_alone);
     }
-    assert_eq!(posts.json()["data"]["items"], json!([head]), "{}", posts.text);
+    assert_eq!(
+        posts.json()["data"]["items"],
+        json!([head]),
+        "{}",
+        posts.text
+    );
     assert_eq!(posts.json()["data"]["nextCursor"], Value::Null);
-    for bad in ["/api/tweets?limit=0", "/api/tweets?cursor=nope", "/api/tweets?from=soon"] {
+    for bad in [
+        "/api/tweets?limit=0",
+        "/api/tweets?cursor=nope",
+        "/api/tweets?from=soon",
+    ] {
         let resp = as_viewer(bad.into(), viewer.clone()).await;
         assert_error_envelope(&resp, 422, "VALIDATION_ERROR");
     }

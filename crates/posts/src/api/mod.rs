@@ -62,7 +62,12 @@ fn validate_request(env: &Env, ws: Uuid, req: &PostRequest) -> Result<Draft, App
 
 /// `GET /api/tweets`; its read is folded into the guard's statement ([`list_read`]) when the
 /// filters are valid, and `folded` then holds its row.
-pub fn list(env: &Env, ctx: &Ctx, caller: &Caller, folded: Option<Rows>) -> Result<Reply, AppError> {
+pub fn list(
+    env: &Env,
+    ctx: &Ctx,
+    caller: &Caller,
+    folded: Option<Rows>,
+) -> Result<Reply, AppError> {
     let ws = caller.acting_workspace()?;
     let (items, next) = match folded {
         Some(rows) => store::page_from_rows(rows)?,

@@ -252,7 +252,10 @@ pub fn page(f: &Filter) -> Call {
         "xmp_post_page",
         vec![
             Arg::Workspace,
-            Arg::Value(Param::from(f.status.map(|s| s.as_str().to_string())), "text"),
+            Arg::Value(
+                Param::from(f.status.map(|s| s.as_str().to_string())),
+                "text",
+            ),
             Arg::Value(Param::from(f.account), "uuid"),
             value(f.from_ms),
             value(f.to_ms),
