@@ -129,6 +129,38 @@ async fn lists_filter_by_status_and_account_and_page_without_repeats() {
         "scheduled 4 h and 6 h ahead, newest first"
     );
     assert_error_envelope(&bad, 422, "VALIDATION_ERROR");
+
+    // Each filter alone, and a status filter paged by its cursor (each shape of filters has a
+    // statement of its own in xmp_post_page).
+    let contents = |query: String| {
+        let p = &p;
+        async move {
+            let resp =
+                p.t.app
+                    .auth_get(&format!("/api/tweets?{query}"), &p.t.token)
+                    .await;
+            let data = resp.json()["data"].clone();
+            let items: Vec<String> = data["items"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{}", resp.text))
+                .iter()
+                .map(|i| i["content"].as_str().unwrap().to_string())
+                .collect();
+            (items, data["nextCursor"].as_str().map(str::to_string))
+        }
+    };
+    let (of_account, _) = contents(format!("accountId={}", p.account)).await;
+    assert_eq!(of_account, expected);
+    let (drafts, _) = contents("status=draft".into()).await;
+    assert_eq!(drafts, ["post 5", "post 3", "post 1"]);
+    let (first, cursor) = contents("status=scheduled&limit=3".into()).await;
+    let (rest, end) = contents(format!(
+        "status=scheduled&limit=3&cursor={}",
+        cursor.unwrap()
+    ))
+    .await;
+    assert_eq!(first, ["post 6", "post 4", "post 2"]);
+    assert_eq!((rest, end), (vec!["post 0".to_string()], None));
 }
 
 #[tokio::test]
