@@ -2,11 +2,10 @@
 -- guard's statement (as 0014's reads): the page's items as one JSON array, newest first, the
 -- last item's cursor key and whether items follow it.
 --
--- Planning the page's statement cost more than running it (posts has 14 indexes for the
--- planner to weigh), so the usual pages run statements whose plans the connection keeps: one
--- per combination of the status and account filters, each of whose conditions is an index
--- condition in a generic plan (a first page compares with the greatest possible key instead of
--- skipping the cursor's test). A page with a time window goes to `xmp_post_window`, planned per
+-- The plain statement it replaces was parsed and planned on every request. Here the usual
+-- pages run statements whose plans the connection keeps: one per combination of the status and
+-- account filters, each of whose conditions is an index condition in a generic plan (a first
+-- page compares with the greatest possible key instead of skipping the cursor's test). A page with a time window goes to `xmp_post_window`, planned per
 -- call for the values at hand, since how many posts a window holds decides the plan. The page's
 -- ids come first; its items are then built from them by one statement.
 
