@@ -259,13 +259,13 @@ impl Request {
                 Uuid::parse_str(&s).map_err(|_| AppError::validation("accountId must be a UUID"))
             })
             .transpose()?;
-        let account_id = match named {
-            Some(id) => id,
-            None => accounts::store::active(&env.db, ws, caller.user.id)?.ok_or_else(|| {
-                AppError::validation("Name an accountId, or switch to an active account first")
-            })?,
-        };
-        let account = accounts::store::get(&env.db, ws, account_id)?;
+        let account = accounts::store::named_or_active(&env.db, ws, caller.user.id, named)?
+            .ok_or_else(|| match named {
+                Some(_) => AppError::not_found("Account"),
+                None => {
+                    AppError::validation("Name an accountId, or switch to an active account first")
+                }
+            })?;
         let raw_kind = media::MediaKind::from_content_type(&content_type);
         let boundary = multipart::boundary(&content_type);
         if boundary.is_none() && raw_kind.is_none() {

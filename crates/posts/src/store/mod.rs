@@ -34,11 +34,7 @@ pub fn insert(
     place: &Placement,
 ) -> Result<Uuid, AppError> {
     let head = Uuid::now_v7();
-    let parts = NewParts::of(ws, Some(author), head, draft, place, 0);
-    db.execute(
-        "SELECT xmp_insert_parts($1::text::jsonb)",
-        &[Param::Str(parts.to_json()?)],
-    )?;
+    NewParts::of(ws, Some(author), head, draft, place, 0).insert(db)?;
     Ok(head)
 }
 
@@ -140,6 +136,15 @@ impl<'a> NewParts<'a> {
 
     fn to_json(&self) -> Result<String, AppError> {
         serde_json::to_string(self).map_err(AppError::internal)
+    }
+
+    /// Writes the parts on their own (`xmp_insert_parts`).
+    fn insert(&self, db: &Db) -> Result<(), AppError> {
+        db.execute(
+            "SELECT xmp_insert_parts($1::text::jsonb)",
+            &[Param::Str(self.to_json()?)],
+        )?;
+        Ok(())
     }
 }
 
@@ -279,12 +284,7 @@ pub fn replace(
             |r| r.get::<Option<Uuid>>("author_id"),
         )?
         .flatten();
-    let parts = NewParts::of(ws, author, id, draft, place, 1);
-    db.execute(
-        "SELECT xmp_insert_parts($1::text::jsonb)",
-        &[Param::Str(parts.to_json()?)],
-    )?;
-    Ok(())
+    NewParts::of(ws, author, id, draft, place, 1).insert(db)
 }
 
 /// Sets the status of every part of a thread.

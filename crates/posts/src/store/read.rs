@@ -243,24 +243,17 @@ pub fn list(db: &Db, ws: Uuid, f: &Filter) -> Result<(String, Option<String>), A
 /// The read of [`list`], `xmp_post_page` (migration 0016, which says how its optional filters
 /// keep to the indexes): the one `GET /api/tweets` folds into the guard's statement.
 pub fn page(f: &Filter) -> Call {
-    let (cursor_us, cursor_id) = match f.cursor {
-        Some((us, id)) => (Param::Int64(us), Param::from(id)),
-        None => (Param::DbNull, Param::DbNull),
-    };
-    let value = |v: Option<i64>| Arg::Value(v.map_or(Param::DbNull, Param::Int64), "int8");
+    let status = f.status.map(|s| s.as_str().to_string());
     Call::new(
         "xmp_post_page",
         vec![
             Arg::Workspace,
-            Arg::Value(
-                Param::from(f.status.map(|s| s.as_str().to_string())),
-                "text",
-            ),
+            Arg::Value(Param::from(status), "text"),
             Arg::Value(Param::from(f.account), "uuid"),
-            value(f.from_ms),
-            value(f.to_ms),
-            Arg::Value(cursor_us, "int8"),
-            Arg::Value(cursor_id, "uuid"),
+            Arg::Value(Param::from(f.from_ms), "int8"),
+            Arg::Value(Param::from(f.to_ms), "int8"),
+            Arg::Value(Param::from(f.cursor.map(|c| c.0)), "int8"),
+            Arg::Value(Param::from(f.cursor.map(|c| c.1)), "uuid"),
             Arg::Value(Param::Int64(f.limit as i64), "int8"),
         ],
     )
