@@ -106,6 +106,14 @@ if [ -n "${X_LATENCY_MS:-}" ]; then
     "$XBASE/__admin/faults"
   echo "every create answers after $X_LATENCY_MS ms"
 fi
+# cpu_ticks PID...: user + system clock ticks of the processes (drain: who spent the CPU).
+cpu_ticks() {
+  local t=0
+  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo $t
+}
+backends() { pgrep -f "postgres: .*$DB" || true; }
+CPU0="$(cpu_ticks $XMP) $(cpu_ticks $XSIM) $(cpu_ticks $(backends))"
 START=$(date +%s.%N)
 TICK_PIDS=""
 for _ in $(seq 1 "$TICKERS"); do tick_loop & TICK_PIDS="$TICK_PIDS $!"; done
@@ -132,6 +140,7 @@ else
   while [ "$(remaining)" -gt 0 ]; do sleep 0.5; done
 fi
 END=$(date +%s.%N)
+CPU1="$(cpu_ticks $XMP) $(cpu_ticks $XSIM) $(cpu_ticks $(backends))"
 touch "$STATE/stop"
 wait $TICK_PIDS 2>/dev/null || true
 [ -n "${KILLER:-}" ] && wait "$KILLER" 2>/dev/null || true
@@ -142,6 +151,12 @@ psql "$URL" -tAc "SELECT status, count(*) FROM posts GROUP BY 1 ORDER BY 1" | se
 PUBLISHED=$(psql "$URL" -tAc "SELECT count(*) FROM posts WHERE status = 'published'")
 awk -v s="$START" -v e="$END" -v n="$PUBLISHED" 'BEGIN { printf "elapsed %.1f s, %d published, %.0f posts/s\n", e - s, n, n / (e - s) }'
 psql "$URL" -tAc "SELECT 'lag p50 ' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM published_at - scheduled_at))::numeric, 2) || ' s, p99 ' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM published_at - scheduled_at))::numeric, 2) || ' s, max ' || round(max(extract(epoch FROM published_at - scheduled_at))::numeric, 2) || ' s' FROM posts WHERE status = 'published'"
+if [ "$MODE" = drain ]; then
+  # Backends that exited during the drain are not counted; the pool keeps its connections.
+  read -r x0 s0 p0 <<< "$CPU0"; read -r x1 s1 p1 <<< "$CPU1"
+  awk -v n="$PUBLISHED" -v hz="$(getconf CLK_TCK)" -v x=$((x1 - x0)) -v s=$((s1 - s0)) -v p=$((p1 - p0)) \
+    'BEGIN { printf "CPU per published post: xmp %.0f us, xsim %.0f us, PostgreSQL %.0f us\n", x / hz / n * 1e6, s / hz / n * 1e6, p / hz / n * 1e6 }'
+fi
 [ -f "$STATE/kills" ] && echo "host SIGKILLed $(wc -l < "$STATE/kills") times"
 curl -s "$XBASE/__admin/posts" | jq -r '.posts[] | select(.deleted | not) | .id' | sort > "$STATE/x_ids"
 psql "$URL" -tAc "SELECT x_post_id FROM posts WHERE x_post_id IS NOT NULL" | sort > "$STATE/db_ids"

@@ -351,29 +351,38 @@ pub async fn client_for(
     account: &Account,
     now_ms: i64,
 ) -> Result<XClient, RefreshError> {
+    client_with(db, cfg, meta, account, None, now_ms).await
+}
+
+/// [`client_for`], with the account's `sealed` credentials when they were read with the
+/// account (the scheduler's claim reads both); they are read again only after a refresh.
+pub async fn client_with(
+    db: &Db,
+    cfg: &AccountsConfig,
+    meta: &Meta,
+    account: &Account,
+    sealed: Option<&str>,
+    now_ms: i64,
+) -> Result<XClient, RefreshError> {
     if account.status == AccountStatus::NeedsReauth {
         return Err(reauth_error());
     }
-    let expiring = account
-        .token_expires_ms
-        .is_some_and(|e| e <= now_ms + USE_MARGIN_MS);
-    if account.auth_kind == AuthKind::OAuth2 && expiring {
+    let refreshing = account.auth_kind == AuthKind::OAuth2
+        && account
+            .token_expires_ms
+            .is_some_and(|e| e <= now_ms + USE_MARGIN_MS);
+    let (ws, id) = (account.workspace_id, account.id);
+    if refreshing {
         let when = When::ExpiresWithin(USE_MARGIN_MS);
-        refresh(
-            db,
-            cfg,
-            meta,
-            account.workspace_id,
-            account.id,
-            when,
-            false,
-            now_ms,
-        )
-        .await?;
+        refresh(db, cfg, meta, ws, id, when, false, now_ms).await?;
     }
-    let creds = open(db, cfg, account.workspace_id, account.id)?;
+    let sealed = match sealed {
+        Some(sealed) if !refreshing => sealed.to_owned(),
+        _ => store::credentials(db, ws, id)?.0,
+    };
+    let creds = open_sealed(db, cfg, ws, id, &sealed)?;
     let client = XClient::from_config(&cfg.x, creds.auth())
-        .for_account(account.id.to_string())
+        .for_account(id.to_string())
         .with_default_guards()?;
     Ok(client)
 }
@@ -382,10 +391,21 @@ pub async fn client_for(
 /// current key on the spot (key rotation completes as accounts are used).
 pub fn open(db: &Db, cfg: &AccountsConfig, ws: Uuid, id: Uuid) -> Result<Credentials, AppError> {
     let (sealed, _) = store::credentials(db, ws, id)?;
-    let (creds, stale) = Credentials::open(&cfg.keys, &sealed, &ws.to_string(), &id.to_string())?;
+    open_sealed(db, cfg, ws, id, &sealed)
+}
+
+/// [`open`], with the sealed credentials as read.
+fn open_sealed(
+    db: &Db,
+    cfg: &AccountsConfig,
+    ws: Uuid,
+    id: Uuid,
+    sealed: &str,
+) -> Result<Credentials, AppError> {
+    let (creds, stale) = Credentials::open(&cfg.keys, sealed, &ws.to_string(), &id.to_string())?;
     if stale {
         let resealed = creds.seal(&cfg.keys, &ws.to_string(), &id.to_string())?;
-        store::reseal(db, ws, id, &sealed, &resealed, cfg.keys.current_key_id())?;
+        store::reseal(db, ws, id, sealed, &resealed, cfg.keys.current_key_id())?;
     }
     Ok(creds)
 }

@@ -4,6 +4,7 @@
 
 use crate::bindings::cron::SpinCronPre;
 use crate::engine::Runtime;
+use crate::http_out::HttpPool;
 use crate::kv::KvBackend;
 use crate::log::LogSink;
 use crate::manifest::{ComponentDecl, LoadedManifest, Manifest};
@@ -33,9 +34,11 @@ pub(crate) fn link_components(
     let linker = linker(runtime)?;
     // One set of pools for the whole app: components that reach the same address share a pool.
     let pg = PgPools::default();
+    // One pool of outbound HTTP connections for the whole app, as in Spin.
+    let http = HttpPool::default();
     let mut components = HashMap::new();
     for (id, decl) in &loaded.manifest.component {
-        let env = component_env(id, decl, vars, stores, &pg)?;
+        let env = component_env(id, decl, vars, stores, &pg, &http)?;
         let component = load(runtime, &loaded.source_path(decl), id, log)?;
         let pre = linker
             .instantiate_pre(&component)
@@ -67,6 +70,7 @@ fn component_env(
     vars: &AppVariables,
     stores: &HashMap<String, KvBackend>,
     pg: &PgPools,
+    http: &HttpPool,
 ) -> Result<Arc<ComponentEnv>> {
     let expanded: Vec<String> = decl
         .allowed_outbound_hosts
@@ -89,6 +93,7 @@ fn component_env(
         kv_stores,
         outbound: Arc::new(outbound),
         pg: pg.clone(),
+        http: http.clone(),
     }))
 }
 

@@ -23,6 +23,7 @@ pub struct ComponentEnv {
     pub kv_stores: HashMap<String, Option<KvBackend>>,
     pub outbound: Arc<OutboundPolicy>,
     pub pg: PgPools,
+    pub http: crate::http_out::HttpPool,
 }
 
 pub struct KvHandle {
@@ -60,7 +61,11 @@ impl InstanceState {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: crate::http_out::OutboundHooks::new(env.outbound.clone(), env.id.clone()),
+            hooks: crate::http_out::OutboundHooks::new(
+                env.outbound.clone(),
+                env.id.clone(),
+                env.http.clone(),
+            ),
             limits: wasmtime::StoreLimitsBuilder::new()
                 .memory_size(memory_limit)
                 .instances(64)

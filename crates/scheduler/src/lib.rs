@@ -124,11 +124,7 @@ async fn run(
                 break;
             }
             let lease_until = now + opts.lease_ms;
-            let claims = if recovering {
-                claim::expired(db, &opts.owner, now, lease_until, opts.batch)?
-            } else {
-                claim::due(db, &opts.owner, now, lease_until, opts.batch)?
-            };
+            let claims = claim::claim(db, &opts.owner, now, lease_until, opts.batch, recovering)?;
             if claims.is_empty() {
                 break;
             }

@@ -1,6 +1,8 @@
 //! Variables, outbound HTTP and PostgreSQL addresses as the manifest allows them.
 
 use crate::helpers::{skip_on_spin, Setup, TestApp};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 #[tokio::test]
 async fn spin_variable_environment_overrides_the_manifest_default() {
@@ -87,6 +89,69 @@ async fn outbound_http_reaches_allowed_hosts_and_is_denied_elsewhere() {
             .to_string();
         assert!(error.contains("HttpRequestDenied"), "{why}: {}", resp.text);
     }
+}
+
+/// An HTTP/1.1 server that answers every request on a connection and keeps it open, counting
+/// the connections it accepted; while `closing` is set it closes each connection right after
+/// its answer, without saying so (as a server whose keep-alive ran out).
+async fn keep_alive_server(closing: Arc<AtomicBool>) -> (u16, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let closing = closing.clone();
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n @ 1..) = sock.read(&mut buf).await {
+                    seen.extend_from_slice(&buf[..n]);
+                    while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                        seen.drain(..end + 4);
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if sock.write_all(answer).await.is_err() {
+                            return;
+                        }
+                        if closing.load(Ordering::SeqCst) {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (port, accepted)
+}
+
+#[tokio::test]
+async fn outbound_http_reuses_idle_connections_as_spin_does_but_never_one_the_server_closed() {
+    let closing = Arc::new(AtomicBool::new(false));
+    let (port, accepted) = keep_alive_server(closing.clone()).await;
+    let app = Setup::probe()
+        .var("probe_allowed_host", &format!("127.0.0.1:{port}"))
+        .spawn()
+        .await;
+    let url = format!("/probe/outbound?url=http://127.0.0.1:{port}/");
+
+    // Requests of different instances, one after another: one connection carries them all.
+    for _ in 0..3 {
+        let resp = app.get(&url).await;
+        assert_eq!(resp.json()["data"]["status"], 200, "{}", resp.text);
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+
+    // The server closes the idle connection after its next answer: the request after that
+    // opens a new one instead of failing on the closed one.
+    closing.store(true, Ordering::SeqCst);
+    let resp = app.get(&url).await;
+    assert_eq!(resp.json()["data"]["status"], 200, "{}", resp.text);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let resp = app.get(&url).await;
+    assert_eq!(resp.json()["data"]["status"], 200, "{}", resp.text);
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ pub use account::{Account, AccountStatus, AccountView, AuthKind};
 pub use list::{from_rows as list_from_rows, list_json, read as list_read, ListJson, Page};
 pub use write::{delete, record_error, reseal, update, upsert, Connected, Settings};
 
-use common::db::{Db, Param};
+use common::db::{Db, Param, Row};
 use common::error::AppError;
 use serde::Serialize;
 use serde_json::Value;
@@ -32,6 +32,16 @@ pub fn get(db: &Db, ws: Uuid, id: Uuid) -> Result<Account, AppError> {
         Account::from_row,
     )?
     .ok_or_else(|| AppError::not_found("Account"))
+}
+
+/// An account as `xmp_account` answers it, with its sealed credentials (columns `credentials`,
+/// `key_id`), from a row that carries both (the scheduler's claim reads them with each post);
+/// `None` when the row has no account (the post's account was removed).
+pub fn sealed_from_row(r: &Row<'_>) -> Result<Option<(Account, String)>, AppError> {
+    if r.get::<Option<Uuid>>("id")?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some((Account::from_row(r)?, r.get("credentials")?)))
 }
 
 /// The account `named`, else the user's active account of the workspace, in one statement;

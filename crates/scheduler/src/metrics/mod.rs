@@ -44,7 +44,7 @@ fn posts(db: &Db, now_ms: i64, out: &mut Exposition) -> Result<(), AppError> {
         out,
     )?;
 
-    // The same condition as the scheduler's claim (claim::due): thread heads whose time came.
+    // The same condition as the scheduler's claim (`xmp_claim`, migration 0017): thread heads whose time came.
     let (due, oldest_ms) = db.query_one(
         "SELECT count(*)::int8 AS n,
                 coalesce(min(extract(epoch FROM coalesce(next_attempt_at, scheduled_at)) * 1000),

@@ -16,7 +16,7 @@ use common::error::AppError;
 use common::x::{Budgets, Endpoint, XClient, XError};
 use identity::audit::Meta;
 use lease::{defer, fail, retry, Found};
-use parts::Part;
+pub(crate) use parts::Part;
 
 /// Transient failures (5xx, network) are retried this many times in all, then the post fails.
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -81,7 +81,7 @@ pub async fn publish(ctx: &Ctx<'_>, c: &Claimed) -> Result<Outcome, AppError> {
     // Recording the last part also finishes the post; a thread whose parts were all on X
     // already (an earlier tick stopped before finishing) is finished on its own.
     let mut finished = false;
-    let parts = parts::load(ctx.db, c.id)?;
+    let parts = &c.parts;
     for (i, part) in parts.iter().enumerate() {
         if let Some(id) = &part.x_post_id {
             previous = Some(id.clone());
@@ -93,7 +93,7 @@ pub async fn publish(ctx: &Ctx<'_>, c: &Claimed) -> Result<Outcome, AppError> {
             previous.as_deref()
         };
         let last = i + 1 == parts.len();
-        match publish_part(ctx, c, &account, &client, part, reply_to, last).await? {
+        match publish_part(ctx, c, account, &client, part, reply_to, last).await? {
             Step::Go((x_id, how)) => {
                 reconciled |= how == Found::Reconciled;
                 previous = Some(x_id);
@@ -113,16 +113,12 @@ pub async fn publish(ctx: &Ctx<'_>, c: &Claimed) -> Result<Outcome, AppError> {
 }
 
 /// The post's account, if it may publish now, and an X client for it (on the tick's clock).
-async fn connect(
+async fn connect<'c>(
     ctx: &Ctx<'_>,
-    c: &Claimed,
-) -> Result<Step<(accounts::Account, XClient)>, AppError> {
-    let Some(account_id) = c.account_id else {
+    c: &'c Claimed,
+) -> Result<Step<(&'c accounts::Account, XClient)>, AppError> {
+    let Some((account, sealed)) = &c.account else {
         return fail(ctx, c, "The account was removed").map(Step::Stop);
-    };
-    let account = match accounts::store::get(ctx.db, c.workspace_id, account_id) {
-        Ok(a) => a,
-        Err(_) => return fail(ctx, c, "The account was removed").map(Step::Stop),
     };
     match account.status {
         AccountStatus::Active => {}
@@ -134,25 +130,26 @@ async fn connect(
         }
     }
     let meta = Meta::default();
-    let outcome =
-        match accounts::refresh::client_for(ctx.db, ctx.cfg, &meta, &account, ctx.now_ms).await {
-            Ok(client) => {
-                // The client's budget checks run on the tick's clock.
-                let real_now = chrono::Utc::now().timestamp_millis();
-                let client = client.with_clock_offset(ctx.now_ms - real_now);
-                return Ok(Step::Go((account, client)));
-            }
-            Err(e) if e.needs_reauth() => fail(ctx, c, REAUTH),
-            Err(e) => match AppError::from(e) {
-                e if e.status() >= 500 || e.status() == 429 => retry(
-                    ctx,
-                    c,
-                    c.attempts.max(1),
-                    &format!("token refresh: {}", e.code),
-                ),
-                e => fail(ctx, c, &format!("{}: {}", e.code, e.public_message())),
-            },
-        };
+    let client =
+        accounts::refresh::client_with(ctx.db, ctx.cfg, &meta, account, Some(sealed), ctx.now_ms);
+    let outcome = match client.await {
+        Ok(client) => {
+            // The client's budget checks run on the tick's clock.
+            let real_now = chrono::Utc::now().timestamp_millis();
+            let client = client.with_clock_offset(ctx.now_ms - real_now);
+            return Ok(Step::Go((account, client)));
+        }
+        Err(e) if e.needs_reauth() => fail(ctx, c, REAUTH),
+        Err(e) => match AppError::from(e) {
+            e if e.status() >= 500 || e.status() == 429 => retry(
+                ctx,
+                c,
+                c.attempts.max(1),
+                &format!("token refresh: {}", e.code),
+            ),
+            e => fail(ctx, c, &format!("{}: {}", e.code, e.public_message())),
+        },
+    };
     outcome.map(Step::Stop)
 }
 

@@ -1,16 +1,17 @@
-//! A thread's parts as the tick publishes them: read from `posts`, turned into X's create
+//! A thread's parts as the tick publishes them: read with the claim, turned into X's create
 //! request, and looked for on X's timeline when an earlier attempt may have reached it.
 
 use crate::matching::same_text;
 use chrono::DateTime;
-use common::db::{Db, Param, Row};
 use common::error::AppError;
 use common::x::{NewPost, XClient, XError};
 use posts::store::Poll;
+use serde::Deserialize;
 use uuid::Uuid;
 
 /// One post of a thread.
-pub(super) struct Part {
+#[derive(Debug, Clone)]
+pub(crate) struct Part {
     pub(super) id: Uuid,
     pub(super) position: i64,
     pub(super) content: String,
@@ -24,37 +25,46 @@ pub(super) struct Part {
     pub(super) last_attempt_ms: Option<i64>,
 }
 
-/// Every part of the thread whose head is `head`, in order, each with its last attempt
-/// (`xmp_thread_parts`, migration 0012).
-pub(super) fn load(db: &Db, head: Uuid) -> Result<Vec<Part>, AppError> {
-    db.query_all(
-        "SELECT * FROM xmp_thread_parts($1::uuid)",
-        &[Param::from(head)],
-        |r| {
-            Ok(Part {
-                id: r.get("id")?,
-                position: r.get("position")?,
-                content: r.get("content")?,
-                media_ids: serde_json::from_str(&r.get::<String>("media")?).unwrap_or_default(),
-                reply_to: r.get("reply_to")?,
-                quote_of: r.get("quote_of")?,
-                poll: poll(r)?,
-                x_post_id: r.get("x_post_id")?,
-                last_attempt_ms: r.get("last_attempt_ms")?,
-            })
-        },
-    )
+/// A part as `xmp_thread_parts_json` (migration 0017) writes it.
+#[derive(Deserialize)]
+struct Stored {
+    id: Uuid,
+    position: i64,
+    content: String,
+    media: Option<Vec<String>>,
+    reply_to: Option<String>,
+    quote_of: Option<String>,
+    poll_options: Option<Vec<String>>,
+    poll_minutes: Option<i64>,
+    x_post_id: Option<String>,
+    last_attempt_ms: Option<i64>,
 }
 
-/// The part's poll, read as columns (`posts.poll` is `{"options": [...], "durationMinutes": n}`).
-fn poll(r: &Row<'_>) -> Result<Option<Poll>, AppError> {
-    let Some(options) = r.get::<Option<String>>("poll_options")? else {
-        return Ok(None);
-    };
-    Ok(Some(Poll {
-        options: serde_json::from_str(&options).unwrap_or_default(),
-        duration_minutes: r.get::<Option<i64>>("poll_minutes")?.unwrap_or(1440),
-    }))
+impl Part {
+    /// Every part of a thread, in order, as the claim read them.
+    pub(crate) fn list_from_json(json: &str) -> Result<Vec<Part>, AppError> {
+        let stored: Vec<Stored> = serde_json::from_str(json).map_err(AppError::internal)?;
+        Ok(stored.into_iter().map(Part::from).collect())
+    }
+}
+
+impl From<Stored> for Part {
+    fn from(s: Stored) -> Part {
+        Part {
+            id: s.id,
+            position: s.position,
+            content: s.content,
+            media_ids: s.media.unwrap_or_default(),
+            reply_to: s.reply_to,
+            quote_of: s.quote_of,
+            poll: s.poll_options.map(|options| Poll {
+                options,
+                duration_minutes: s.poll_minutes.unwrap_or(1440),
+            }),
+            x_post_id: s.x_post_id,
+            last_attempt_ms: s.last_attempt_ms,
+        }
+    }
 }
 
 /// X's create request for `part`, replying to `previous` (the part before it) when there is
