@@ -56,6 +56,11 @@ pub enum SwapReport {
     CasFailed,
 }
 
+/// The embedded store's read and write of one key (each prepared once per connection).
+const SELECT_VALUE: &str = "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2";
+const UPSERT_VALUE: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value";
+
 impl KvBackend {
     /// An embedded store in `path` (created if missing), holding the store `label`.
     pub fn embedded(path: &Path, label: &str) -> Result<KvBackend> {
@@ -97,9 +102,7 @@ impl KvBackend {
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         match self {
             KvBackend::Embedded(e) => e.with(|c, s| {
-                let mut stmt = c.prepare_cached(
-                    "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
-                )?;
+                let mut stmt = c.prepare_cached(SELECT_VALUE)?;
                 let mut rows = stmt.query((s, key))?;
                 Ok(match rows.next()? {
                     Some(row) => Some(row.get(0)?),
@@ -113,11 +116,7 @@ impl KvBackend {
     pub async fn set(&self, key: &str, value: &[u8]) -> Result<()> {
         match self {
             KvBackend::Embedded(e) => e.with(|c, s| {
-                c.prepare_cached(
-                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-                )?
-                .execute((s, key, value))?;
+                c.prepare_cached(UPSERT_VALUE)?.execute((s, key, value))?;
                 Ok(())
             }),
             KvBackend::Redis(r) => Ok(r.conn.clone().set(r.key(key), value).await?),
@@ -170,13 +169,11 @@ impl KvBackend {
     pub async fn increment(&self, key: &str, delta: i64) -> Result<i64> {
         match self {
             KvBackend::Embedded(e) => e.with(|c, s| {
+                // Statements prepared once per connection, as Spin's store prepares them.
                 let tx = c.transaction()?;
                 let current: Option<Vec<u8>> = tx
-                    .query_row(
-                        "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
-                        (s, key),
-                        |r| r.get(0),
-                    )
+                    .prepare_cached(SELECT_VALUE)?
+                    .query_row((s, key), |r| r.get(0))
                     .ok();
                 let n = match current {
                     None => 0,
@@ -185,11 +182,8 @@ impl KvBackend {
                     ),
                 };
                 let next = n.wrapping_add(delta);
-                tx.execute(
-                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-                    (s, key, next.to_le_bytes().to_vec()),
-                )?;
+                tx.prepare_cached(UPSERT_VALUE)?
+                    .execute((s, key, next.to_le_bytes().to_vec()))?;
                 tx.commit()?;
                 Ok(next)
             }),
@@ -240,16 +234,13 @@ impl KvBackend {
         match self {
             KvBackend::Embedded(e) => e.with(|c, s| {
                 let rows = match expected {
-                    Some(old) => c.execute(
-                        "UPDATE spin_key_value SET value = ?4
-                         WHERE store = ?1 AND key = ?2 AND value = ?3",
-                        (s, key, old, new),
-                    )?,
-                    None => c.execute(
-                        "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-                        (s, key, new),
-                    )?,
+                    Some(old) => c
+                        .prepare_cached(
+                            "UPDATE spin_key_value SET value = ?4
+                             WHERE store = ?1 AND key = ?2 AND value = ?3",
+                        )?
+                        .execute((s, key, old, new))?,
+                    None => c.prepare_cached(UPSERT_VALUE)?.execute((s, key, new))?,
                 };
                 Ok(rows == 1)
             }),
