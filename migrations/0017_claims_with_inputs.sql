@@ -114,3 +114,20 @@ END $$;
 ALTER FUNCTION xmp_account(uuid, uuid) ROWS 1;
 ALTER FUNCTION xmp_thread_parts(uuid) ROWS 4;
 ALTER FUNCTION xmp_claim(text, int8, int8, int8, bool) ROWS 10;
+
+-- The last parts of the posts a batch published, recorded together when the batch's lanes are
+-- done (one statement for the batch instead of one per post): each element is
+-- `{"head", "part", "xId", "atMs", "details"}`, applied as `xmp_mark_part(…, finish)` applies one.
+-- The heads whose lease was lost meanwhile, for which nothing was written.
+CREATE FUNCTION xmp_mark_last_parts(p_owner text, p_marks jsonb)
+  RETURNS SETOF uuid LANGUAGE plpgsql AS $$
+DECLARE
+  m jsonb;
+BEGIN
+  FOR m IN SELECT * FROM jsonb_array_elements(p_marks) LOOP
+    IF NOT xmp_mark_part((m->>'head')::uuid, p_owner, (m->>'part')::uuid, m->>'xId',
+                         (m->>'atMs')::int8, m->'details', true) THEN
+      RETURN NEXT (m->>'head')::uuid;
+    END IF;
+  END LOOP;
+END $$;

@@ -9,7 +9,9 @@
 //!    on its lane. The lanes share the tick's connection: a component's statements block it,
 //!    so they never overlap anyway; what overlaps is X's answers. No lane holds a transaction
 //!    across an await (each of publishing's writes is one statement, and a token refresh
-//!    takes a connection of its own), so no lane's statement can join another's transaction;
+//!    takes a connection of its own), so no lane's statement can join another's transaction.
+//!    The posts' last marks are written together when the batch's lanes are done
+//!    ([`publish::LastMarks`]);
 //! 3. runs due engagements (like, repost and their undo);
 //! 4. refreshes OAuth 2.0 tokens that expire within 15 minutes.
 //!
@@ -31,8 +33,9 @@ use claim::Claimed;
 use common::db::Db;
 use common::error::AppError;
 use common::x::Budgets;
-use publish::Outcome;
+use publish::{LastMarks, Outcome};
 use serde::Serialize;
+use uuid::Uuid;
 
 /// How a tick runs.
 #[derive(Debug, Clone)]
@@ -133,6 +136,7 @@ async fn run(
             } else {
                 report.claimed += claims.len() as u32;
             }
+            let last_marks = LastMarks::default();
             let runs = by_account(&claims).into_iter().map(|lane| {
                 let ctx = publish::Ctx {
                     db,
@@ -141,13 +145,25 @@ async fn run(
                     owner: &opts.owner,
                     now_ms: 0,
                     cause: None,
+                    last_marks: &last_marks,
                 };
                 run_lane(ctx, clock, lane)
             });
             let mut failure = None;
+            let mut ended = Vec::with_capacity(claims.len());
             for (outcomes, error) in futures::future::join_all(runs).await {
-                outcomes.into_iter().for_each(|o| report.count(o));
+                ended.extend(outcomes);
                 failure = failure.or(error);
+            }
+            // The batch's last marks are written even when a lane failed: its posts are on X.
+            let lost = last_marks.write(db, &opts.owner)?;
+            for (head, outcome) in ended {
+                let lost_lease = lost.contains(&head);
+                report.count(if lost_lease {
+                    Outcome::LostLease
+                } else {
+                    outcome
+                });
             }
             if let Some(e) = failure {
                 return Err(e);
@@ -187,13 +203,14 @@ fn by_account(claims: &[Claimed]) -> Vec<Vec<&Claimed>> {
     lanes
 }
 
-/// Publishes one lane's claims in order: how each ended, and the error that stopped the lane,
-/// if one did (the rest of its claims keep their lease and are recovered by a later tick).
+/// Publishes one lane's claims in order: how each ended (by post), and the error that stopped
+/// the lane, if one did (the rest of its claims keep their lease and are recovered by a later
+/// tick).
 async fn run_lane(
     ctx: publish::Ctx<'_>,
     clock: &dyn Fn() -> i64,
     lane: Vec<&Claimed>,
-) -> (Vec<Outcome>, Option<AppError>) {
+) -> (Vec<(Uuid, Outcome)>, Option<AppError>) {
     let mut outcomes = Vec::with_capacity(lane.len());
     for c in lane {
         let ctx = publish::Ctx {
@@ -201,7 +218,7 @@ async fn run_lane(
             ..ctx
         };
         match publish::publish(&ctx, c).await {
-            Ok(outcome) => outcomes.push(outcome),
+            Ok(outcome) => outcomes.push((c.id, outcome)),
             Err(e) => return (outcomes, Some(e)),
         }
     }

@@ -5,11 +5,12 @@
 use super::parts::Part;
 use super::{Ctx, Outcome, MAX_ATTEMPTS, RETRY_BASE_MS};
 use crate::claim::Claimed;
-use common::db::Param;
+use common::db::{Db, Param};
 use common::error::AppError;
 use posts::status::EventKind;
 use posts::store;
 use serde_json::{json, Value};
+use std::cell::RefCell;
 use uuid::Uuid;
 
 /// How a part came to have its X id.
@@ -214,6 +215,43 @@ pub(super) fn mark_part(
         ],
         |r| r.get::<bool>("ok"),
     )
+}
+
+/// The last parts of a batch's posts, recorded together once its lanes are done
+/// (`xmp_mark_last_parts`, migration 0017): one statement for the batch instead of one per
+/// post. Nothing of a post follows its last mark, and its attempt was committed before its
+/// create, so a tick that dies before writing them leaves leases that the next tick reconciles,
+/// as after a lost answer.
+#[derive(Default)]
+pub struct LastMarks(RefCell<Vec<(Uuid, Value)>>);
+
+impl LastMarks {
+    /// Keeps the mark of `part`, the last of the post, until [`LastMarks::write`].
+    pub(super) fn keep(&self, ctx: &Ctx<'_>, c: &Claimed, part: &Part, x_id: &str, how: Found) {
+        let details = json!({ "part": part.position, "xPostId": x_id, "how": how.as_str() });
+        let mark = json!({
+            "head": c.id, "part": part.id, "xId": x_id, "atMs": ctx.now_ms,
+            "details": caused(ctx, details),
+        });
+        self.0.borrow_mut().push((c.id, mark));
+    }
+
+    /// Writes the marks kept: the posts whose lease was lost meanwhile (nothing was written
+    /// for them).
+    pub fn write(&self, db: &Db, owner: &str) -> Result<Vec<Uuid>, AppError> {
+        let marks: Vec<Value> = self.0.take().into_iter().map(|(_, m)| m).collect();
+        if marks.is_empty() {
+            return Ok(Vec::new());
+        }
+        db.query_all(
+            "SELECT h FROM xmp_mark_last_parts($1, $2::text::jsonb) h",
+            &[
+                Param::Str(owner.into()),
+                Param::Str(Value::from(marks).to_string()),
+            ],
+            |r| r.get("h"),
+        )
+    }
 }
 
 /// Every part is on X: the post is `published` and released (`xmp_finish`, migration 0012);

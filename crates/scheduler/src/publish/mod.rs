@@ -15,6 +15,7 @@ use common::db::Db;
 use common::error::AppError;
 use common::x::{Budgets, Endpoint, XClient, XError};
 use identity::audit::Meta;
+pub use lease::LastMarks;
 use lease::{defer, fail, retry, Found};
 pub(crate) use parts::Part;
 
@@ -49,6 +50,8 @@ pub struct Ctx<'a> {
     /// `account_unavailable`): recorded as `cause` in its history event, which the metrics
     /// count by.
     pub cause: Option<&'static str>,
+    /// Where the last mark of each post is kept, to be written with the batch's.
+    pub last_marks: &'a LastMarks,
 }
 
 impl<'a> Ctx<'a> {
@@ -214,8 +217,9 @@ async fn publish_part(
     }
 }
 
-/// The part is on X as `x_id`: recorded (and with `finish` the post finished), unless the
-/// lease was lost meanwhile.
+/// The part is on X as `x_id`: recorded, unless the lease was lost meanwhile; the last part
+/// (`finish`) is kept to be recorded, and the post finished, with the batch's
+/// ([`LastMarks`]).
 fn marked(
     ctx: &Ctx<'_>,
     c: &Claimed,
@@ -224,7 +228,11 @@ fn marked(
     how: Found,
     finish: bool,
 ) -> Result<Step<(String, Found)>, AppError> {
-    Ok(match lease::mark_part(ctx, c, part, &x_id, how, finish)? {
+    if finish {
+        ctx.last_marks.keep(ctx, c, part, &x_id, how);
+        return Ok(Step::Go((x_id, how)));
+    }
+    Ok(match lease::mark_part(ctx, c, part, &x_id, how, false)? {
         true => Step::Go((x_id, how)),
         false => Step::Stop(Outcome::LostLease),
     })
