@@ -131,3 +131,18 @@ BEGIN
     END IF;
   END LOOP;
 END $$;
+
+-- The attempts of a batch's lanes, recorded together (`scheduler::publish::Attempts`): each
+-- element is `{"head", "details"}`, recorded as `xmp_record_attempt` records one; a row per
+-- element, `n` and `sent_ms` NULL where the lease was lost.
+CREATE FUNCTION xmp_record_attempts(p_owner text, p_attempts jsonb)
+  RETURNS TABLE (head uuid, n int8, sent_ms int8) LANGUAGE plpgsql AS $$
+DECLARE
+  a jsonb;
+BEGIN
+  FOR a IN SELECT * FROM jsonb_array_elements(p_attempts) LOOP
+    head := (a->>'head')::uuid;
+    SELECT r.n, r.sent_ms INTO n, sent_ms FROM xmp_record_attempt(head, p_owner, a->'details') r;
+    RETURN NEXT;
+  END LOOP;
+END $$;

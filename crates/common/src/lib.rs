@@ -24,6 +24,7 @@ pub mod log;
 pub mod openapi;
 pub mod pagination;
 pub mod ratelimit;
+pub mod task;
 pub mod x;
 
 pub use error::{AppError, ErrorKind};

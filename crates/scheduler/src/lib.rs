@@ -10,8 +10,8 @@
 //!    so they never overlap anyway; what overlaps is X's answers. No lane holds a transaction
 //!    across an await (each of publishing's writes is one statement, and a token refresh
 //!    takes a connection of its own), so no lane's statement can join another's transaction.
-//!    The posts' last marks are written together when the batch's lanes are done
-//!    ([`publish::LastMarks`]);
+//!    The lanes' attempts are recorded together ([`publish::Attempts`]), and the posts' last
+//!    marks are written together when the batch's lanes are done ([`publish::LastMarks`]);
 //! 3. runs due engagements (like, repost and their undo);
 //! 4. refreshes OAuth 2.0 tokens that expire within 15 minutes.
 //!
@@ -33,7 +33,7 @@ use claim::Claimed;
 use common::db::Db;
 use common::error::AppError;
 use common::x::Budgets;
-use publish::{LastMarks, Outcome};
+use publish::{Attempts, LastMarks, Outcome};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -137,6 +137,7 @@ async fn run(
                 report.claimed += claims.len() as u32;
             }
             let last_marks = LastMarks::default();
+            let attempts = Attempts::default();
             let runs = by_account(&claims).into_iter().map(|lane| {
                 let ctx = publish::Ctx {
                     db,
@@ -146,6 +147,7 @@ async fn run(
                     now_ms: 0,
                     cause: None,
                     last_marks: &last_marks,
+                    attempts: &attempts,
                 };
                 run_lane(ctx, clock, lane)
             });

@@ -11,6 +11,7 @@ use posts::status::EventKind;
 use posts::store;
 use serde_json::{json, Value};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// How a part came to have its X id.
@@ -159,23 +160,76 @@ pub(super) fn retry(
     Ok(Outcome::Retrying)
 }
 
-/// Records that `POST /2/tweets` is about to be sent for `part` (committed before sending), with
-/// its `attempt` event, in one statement (`xmp_record_attempt`, migration 0012): the post's
-/// attempts so far, this one included, and the attempt's instant (Unix milliseconds), or
-/// `None` when the lease was lost.
-pub(super) fn record_attempt(
-    ctx: &Ctx<'_>,
-    c: &Claimed,
-    part: &Part,
-) -> Result<Option<(i64, i64)>, AppError> {
-    let [head, owner] = head_params(ctx, c.id);
-    let details = caused(ctx, json!({ "part": part.position }));
-    let (attempts, sent_ms) = ctx.db.query_one(
-        "SELECT n, sent_ms FROM xmp_record_attempt($1::uuid, $2, $3::text::jsonb)",
-        &[head, owner, Param::Str(details.to_string())],
-        |r| Ok((r.get::<Option<i64>>("n")?, r.get::<Option<i64>>("sent_ms")?)),
-    )?;
-    Ok(attempts.zip(sent_ms))
+/// The attempts a batch's lanes are about to make, recorded together: a lane that comes to its
+/// attempt queues it and lets the other lanes run up to theirs (one turn of the event loop);
+/// the first to resume records every queued attempt, with its `attempt` event, in one statement
+/// (`xmp_record_attempts`, migration 0017), committed before any of their creates is sent.
+#[derive(Default)]
+pub struct Attempts {
+    /// `{"head", "details"}` of each attempt not yet recorded.
+    queued: RefCell<Vec<Value>>,
+    /// By post: its attempts so far (this one included) and the attempt's instant (Unix
+    /// milliseconds), `None` when the lease was lost; `Err` when the statement failed.
+    recorded: RefCell<HashMap<Uuid, Result<Recorded, ()>>>,
+}
+
+/// A post's attempts so far and the attempt's instant, `None` when the lease was lost.
+type Recorded = Option<(i64, i64)>;
+
+impl Attempts {
+    /// Records that `POST /2/tweets` is about to be sent for `part` (see [`Attempts`]): the
+    /// post's attempts so far and the attempt's instant, or `None` when the lease was lost.
+    pub(super) async fn record(
+        &self,
+        ctx: &Ctx<'_>,
+        c: &Claimed,
+        part: &Part,
+    ) -> Result<Recorded, AppError> {
+        let details = caused(ctx, json!({ "part": part.position }));
+        self.queued
+            .borrow_mut()
+            .push(json!({ "head": c.id, "details": details }));
+        common::task::yield_now().await;
+        if let Some(recorded) = self.recorded.borrow_mut().remove(&c.id) {
+            return recorded
+                .map_err(|()| AppError::internal("the batch's attempts could not be recorded"));
+        }
+        self.write(ctx)?;
+        let recorded = self.recorded.borrow_mut().remove(&c.id);
+        Ok(recorded.and_then(Result::ok).flatten())
+    }
+
+    /// Records every queued attempt; on failure, every lane that queued one learns so.
+    fn write(&self, ctx: &Ctx<'_>) -> Result<(), AppError> {
+        let queued = self.queued.take();
+        let heads: Vec<Uuid> = queued
+            .iter()
+            .filter_map(|a| a["head"].as_str().and_then(|h| h.parse().ok()))
+            .collect();
+        let rows = ctx.db.query_all(
+            "SELECT head, n, sent_ms FROM xmp_record_attempts($1, $2::text::jsonb)",
+            &[
+                Param::Str(ctx.owner.into()),
+                Param::Str(Value::from(queued).to_string()),
+            ],
+            |r| {
+                let n: Option<i64> = r.get("n")?;
+                let sent_ms: Option<i64> = r.get("sent_ms")?;
+                Ok((r.get::<Uuid>("head")?, n.zip(sent_ms)))
+            },
+        );
+        let mut recorded = self.recorded.borrow_mut();
+        match rows {
+            Ok(rows) => {
+                recorded.extend(rows.into_iter().map(|(head, r)| (head, Ok(r))));
+                Ok(())
+            }
+            Err(e) => {
+                recorded.extend(heads.into_iter().map(|head| (head, Err(()))));
+                Err(e)
+            }
+        }
+    }
 }
 
 /// Gives back the attempt just recorded: the create did not reach X (refused or deferred

@@ -15,8 +15,8 @@ use common::db::Db;
 use common::error::AppError;
 use common::x::{Budgets, Endpoint, XClient, XError};
 use identity::audit::Meta;
-pub use lease::LastMarks;
 use lease::{defer, fail, retry, Found};
+pub use lease::{Attempts, LastMarks};
 pub(crate) use parts::Part;
 
 /// Transient failures (5xx, network) are retried this many times in all, then the post fails.
@@ -52,6 +52,8 @@ pub struct Ctx<'a> {
     pub cause: Option<&'static str>,
     /// Where the last mark of each post is kept, to be written with the batch's.
     pub last_marks: &'a LastMarks,
+    /// Where each attempt is queued, to be recorded with those of the batch's other lanes.
+    pub attempts: &'a Attempts,
 }
 
 impl<'a> Ctx<'a> {
@@ -185,7 +187,7 @@ async fn publish_part(
         let ctx = &ctx.because("budget");
         return defer(ctx, c, wait.until.timestamp_millis(), &why).map(Step::Stop);
     }
-    let Some((attempts, sent_ms)) = lease::record_attempt(ctx, c, part)? else {
+    let Some((attempts, sent_ms)) = ctx.attempts.record(ctx, c, part).await? else {
         return Ok(Step::Stop(Outcome::LostLease));
     };
     match client.create_post(&parts::new_post(part, reply_to)).await {
