@@ -8,45 +8,36 @@
 -- taking turns (the first due post of every account before the second of any). Either way the
 -- rows come in the order an account's posts must be published: by due time, then id.
 
--- A thread's parts, each with its last attempt (Unix milliseconds). The attempt is found among
--- the post's own events only: as 0012 wrote it (`kind = 'attempt'` beside `post_id`), a plan made
--- while `post_events` was young combined the kind's index with the post's, and read every
--- attempt ever recorded on each call (0.83 ms a call after 10,000 posts, growing with the
--- table). A condition inside the aggregate's FILTER can serve no index.
-CREATE OR REPLACE FUNCTION xmp_thread_parts(p_head uuid)
-  RETURNS TABLE (id uuid, "position" int8, content text, media text, reply_to text,
-                 quote_of text, poll_options text, poll_minutes int8, x_post_id text,
-                 last_attempt_ms int8)
-  LANGUAGE plpgsql STABLE AS $$
-#variable_conflict use_column
-BEGIN
-  RETURN QUERY
-    SELECT p.id, p.thread_position::int8, p.content, array_to_json(p.media_ids)::text,
-           p.reply_to, p.quote_of, (p.poll->'options')::text,
-           (p.poll->>'durationMinutes')::int8, p.x_post_id,
-           (SELECT (extract(epoch FROM max(e.at) FILTER (
-                      WHERE e.kind = 'attempt'
-                        AND (e.details->>'part')::int8 = p.thread_position)) * 1000)::int8
-            FROM post_events e WHERE e.post_id = p_head)
-    FROM posts p WHERE p.thread_id = p_head ORDER BY p.thread_position;
-END $$;
-
--- The same parts as a JSON array, in order.
+-- A thread's parts in order, as a JSON array, each with its last attempt (Unix milliseconds). It
+-- replaces 0012's `xmp_thread_parts`, whose one reader (the tick, a statement per post) now reads
+-- the parts with its claim. The attempt is found among the post's own events only: as 0012
+-- wrote it (`kind = 'attempt'` beside `post_id`), a plan made while `post_events` was young
+-- combined the kind's index with the post's, and read every attempt ever recorded on each call
+-- (0.83 ms a call after 10,000 posts, growing with the table). A condition inside the
+-- aggregate's FILTER can serve no index.
+DROP FUNCTION xmp_thread_parts(uuid);
 CREATE FUNCTION xmp_thread_parts_json(p_head uuid)
-  RETURNS text LANGUAGE sql STABLE AS $$
-  SELECT coalesce(json_agg(json_build_object(
-           'id', t.id, 'position', t."position", 'content', t.content,
-           'media', t.media::json, 'reply_to', t.reply_to, 'quote_of', t.quote_of,
-           'poll_options', t.poll_options::json, 'poll_minutes', t.poll_minutes,
-           'x_post_id', t.x_post_id, 'last_attempt_ms', t.last_attempt_ms)
-           ORDER BY t."position"), '[]')::text
-  FROM xmp_thread_parts(p_head) t
-$$;
+  RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (
+    SELECT coalesce(json_agg(json_build_object(
+             'id', p.id, 'position', p.thread_position, 'content', p.content,
+             'media', array_to_json(p.media_ids), 'reply_to', p.reply_to,
+             'quote_of', p.quote_of, 'poll_options', p.poll->'options',
+             'poll_minutes', (p.poll->>'durationMinutes')::int8, 'x_post_id', p.x_post_id,
+             'last_attempt_ms',
+             (SELECT (extract(epoch FROM max(e.at) FILTER (
+                        WHERE e.kind = 'attempt'
+                          AND (e.details->>'part')::int8 = p.thread_position)) * 1000)::int8
+              FROM post_events e WHERE e.post_id = p_head))
+             ORDER BY p.thread_position), '[]')::text
+    FROM posts p WHERE p.thread_id = p_head);
+END $$;
 
 CREATE FUNCTION xmp_claim(p_owner text, p_now_ms int8, p_lease_ms int8, p_limit int8,
                           p_expired bool)
   RETURNS TABLE (head_id uuid, head_workspace_id uuid, head_account_id uuid, attempts int8,
-                 parts text, credentials text, key_id text,
+                 parts text, credentials text,
                  id uuid, workspace_id uuid, x_user_id text, username text, display_name text,
                  label text, auth_kind text, scopes text, status text, last_error text,
                  timezone text, posting_slots text, daily_post_cap int8, connected_by uuid,
@@ -102,7 +93,7 @@ BEGIN
   -- The claim's writes are visible from here on (a new statement).
   RETURN QUERY
     SELECT p.id, p.workspace_id, p.account_id, p.attempts::int8,
-           xmp_thread_parts_json(p.id), x.credentials, x.key_id, a.*
+           xmp_thread_parts_json(p.id), x.credentials, a.*
     FROM posts p
     LEFT JOIN x_accounts x ON x.workspace_id = p.workspace_id AND x.id = p.account_id
     LEFT JOIN LATERAL xmp_account(p.workspace_id, p.account_id) a ON true
@@ -112,7 +103,6 @@ END $$;
 
 -- Their row counts, so that no statement joining them is estimated at a thousand rows each.
 ALTER FUNCTION xmp_account(uuid, uuid) ROWS 1;
-ALTER FUNCTION xmp_thread_parts(uuid) ROWS 4;
 ALTER FUNCTION xmp_claim(text, int8, int8, int8, bool) ROWS 10;
 
 -- The last parts of the posts a batch published, recorded together when the batch's lanes are

@@ -25,13 +25,6 @@ ACCOUNT=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/accounts" | jq -r
 curl -sf -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" "$BASE/api/accounts/$ACCOUNT/switch"
 create_lua "$STATE/create.lua"
 
-# cpu_ticks PID...: user + system clock ticks of the processes.
-cpu_ticks() {
-  local t=0 p
-  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
-  echo "$t"
-}
-backends() { pgrep -f "postgres: .*$DB" || true; }
 HZ=$(getconf CLK_TCK)
 echo "| route | requests | xmp CPU µs/request | PostgreSQL CPU µs/request |"
 echo "|---|---:|---:|---:|"
@@ -39,7 +32,7 @@ echo "|---|---:|---:|---:|"
 measure() {
   wrk -t2 -c16 -d2s -s "$3" "$BASE$2" > /dev/null # warm: fill the pool
   local pgs x0 p0 n x1 p1
-  pgs=$(backends)
+  pgs=$(backends $DB)
   x0=$(cpu_ticks $XMP); p0=$(cpu_ticks $pgs)
   n=$(wrk -t2 -c16 -d"${DUR}s" -s "$3" "$BASE$2" | awk '/requests in/ {print $1}')
   x1=$(cpu_ticks $XMP); p1=$(cpu_ticks $pgs)

@@ -92,3 +92,13 @@ request = function()
 end
 LUA
 }
+
+# cpu_ticks PID...: user + system clock ticks of the processes.
+cpu_ticks() {
+  local t=0 p
+  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
+
+# backends DB: the PIDs of PostgreSQL's backends serving the database DB.
+backends() { pgrep -f "postgres: .*$1" || true; }

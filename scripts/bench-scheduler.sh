@@ -106,14 +106,8 @@ if [ -n "${X_LATENCY_MS:-}" ]; then
     "$XBASE/__admin/faults"
   echo "every create answers after $X_LATENCY_MS ms"
 fi
-# cpu_ticks PID...: user + system clock ticks of the processes (drain: who spent the CPU).
-cpu_ticks() {
-  local t=0
-  for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done
-  echo $t
-}
-backends() { pgrep -f "postgres: .*$DB" || true; }
-CPU0="$(cpu_ticks $XMP) $(cpu_ticks $XSIM) $(cpu_ticks $(backends))"
+# Who spent the CPU during the drain.
+CPU0="$(cpu_ticks $XMP) $(cpu_ticks $XSIM) $(cpu_ticks $(backends $DB))"
 START=$(date +%s.%N)
 TICK_PIDS=""
 for _ in $(seq 1 "$TICKERS"); do tick_loop & TICK_PIDS="$TICK_PIDS $!"; done
@@ -140,7 +134,7 @@ else
   while [ "$(remaining)" -gt 0 ]; do sleep 0.5; done
 fi
 END=$(date +%s.%N)
-CPU1="$(cpu_ticks $XMP) $(cpu_ticks $XSIM) $(cpu_ticks $(backends))"
+CPU1="$(cpu_ticks $XMP) $(cpu_ticks $XSIM) $(cpu_ticks $(backends $DB))"
 touch "$STATE/stop"
 wait $TICK_PIDS 2>/dev/null || true
 [ -n "${KILLER:-}" ] && wait "$KILLER" 2>/dev/null || true

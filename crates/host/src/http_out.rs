@@ -135,22 +135,20 @@ impl HttpPool {
 /// hyper's error, as there.
 fn request_error(e: hyper_util::client::legacy::Error) -> Error {
     use std::error::Error as _;
+    if !e.is_connect() {
+        return Error::HttpProtocolError;
+    }
     let mut cause = e.source();
     while let Some(c) = cause {
         if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            if e.is_connect() {
-                return match io.kind() {
-                    std::io::ErrorKind::TimedOut => Error::ConnectionTimeout,
-                    kind => Error::Connect(std::io::Error::new(kind, io.to_string())),
-                };
-            }
+            return match io.kind() {
+                std::io::ErrorKind::TimedOut => Error::ConnectionTimeout,
+                kind => Error::Connect(std::io::Error::new(kind, io.to_string())),
+            };
         }
         cause = c.source();
     }
-    if e.is_connect() {
-        return Error::ConnectionTimeout;
-    }
-    Error::HttpProtocolError
+    Error::ConnectionTimeout
 }
 
 /// A response body that fails with `connection-read-timeout` when no frame comes for `limit`.

@@ -34,8 +34,8 @@ pub fn get(db: &Db, ws: Uuid, id: Uuid) -> Result<Account, AppError> {
     .ok_or_else(|| AppError::not_found("Account"))
 }
 
-/// An account as `xmp_account` answers it, with its sealed credentials (columns `credentials`,
-/// `key_id`), from a row that carries both (the scheduler's claim reads them with each post);
+/// An account as `xmp_account` answers it, with its sealed credentials (column `credentials`),
+/// from a row that carries both (the scheduler's claim reads them with each post);
 /// `None` when the row has no account (the post's account was removed).
 pub fn sealed_from_row(r: &Row<'_>) -> Result<Option<(Account, String)>, AppError> {
     if r.get::<Option<Uuid>>("id")?.is_none() {

@@ -166,8 +166,8 @@ pub(super) fn retry(
 /// (`xmp_record_attempts`, migration 0017), committed before any of their creates is sent.
 #[derive(Default)]
 pub struct Attempts {
-    /// `{"head", "details"}` of each attempt not yet recorded.
-    queued: RefCell<Vec<Value>>,
+    /// Each attempt not yet recorded: its post, and `{"head", "details"}`.
+    queued: RefCell<Vec<(Uuid, Value)>>,
     /// By post: its attempts so far (this one included) and the attempt's instant (Unix
     /// milliseconds), `None` when the lease was lost; `Err` when the statement failed.
     recorded: RefCell<HashMap<Uuid, Result<Recorded, ()>>>,
@@ -188,7 +188,7 @@ impl Attempts {
         let details = caused(ctx, json!({ "part": part.position }));
         self.queued
             .borrow_mut()
-            .push(json!({ "head": c.id, "details": details }));
+            .push((c.id, json!({ "head": c.id, "details": details })));
         common::task::yield_now().await;
         if let Some(recorded) = self.recorded.borrow_mut().remove(&c.id) {
             return recorded
@@ -201,11 +201,7 @@ impl Attempts {
 
     /// Records every queued attempt; on failure, every lane that queued one learns so.
     fn write(&self, ctx: &Ctx<'_>) -> Result<(), AppError> {
-        let queued = self.queued.take();
-        let heads: Vec<Uuid> = queued
-            .iter()
-            .filter_map(|a| a["head"].as_str().and_then(|h| h.parse().ok()))
-            .collect();
+        let (heads, queued): (Vec<Uuid>, Vec<Value>) = self.queued.take().into_iter().unzip();
         let rows = ctx.db.query_all(
             "SELECT head, n, sent_ms FROM xmp_record_attempts($1, $2::text::jsonb)",
             &[
@@ -242,21 +238,27 @@ pub(super) fn refund_attempt(ctx: &Ctx<'_>, c: &Claimed) -> Result<(), AppError>
     Ok(())
 }
 
-/// Records the part's X id and its `published` event, and with `finish` (the thread's last
-/// part) also publishes and releases the post, in one statement (`xmp_mark_part`, migration
-/// 0012, the head locked first); `false`, and nothing written, when the lease was lost.
+/// The details of a part's `published` event.
+fn marked_details(ctx: &Ctx<'_>, part: &Part, x_id: &str, how: Found) -> Value {
+    caused(
+        ctx,
+        json!({ "part": part.position, "xPostId": x_id, "how": how.as_str() }),
+    )
+}
+
+/// Records the X id of a part before the thread's last, with its `published` event, in one
+/// statement (`xmp_mark_part`, migration 0012, the head locked first); `false`, and nothing
+/// written, when the lease was lost. The last part's mark is kept in [`LastMarks`].
 pub(super) fn mark_part(
     ctx: &Ctx<'_>,
     c: &Claimed,
     part: &Part,
     x_id: &str,
     how: Found,
-    finish: bool,
 ) -> Result<bool, AppError> {
     let [head, owner] = head_params(ctx, c.id);
-    let details = json!({ "part": part.position, "xPostId": x_id, "how": how.as_str() });
     ctx.db.query_one(
-        "SELECT xmp_mark_part($1::uuid, $2, $3::uuid, $4, $5::int8, $6::text::jsonb, $7::bool)
+        "SELECT xmp_mark_part($1::uuid, $2, $3::uuid, $4, $5::int8, $6::text::jsonb, false)
            AS ok",
         &[
             head,
@@ -264,8 +266,7 @@ pub(super) fn mark_part(
             Param::from(part.id),
             Param::Str(x_id.into()),
             Param::Int64(ctx.now_ms),
-            Param::Str(caused(ctx, details).to_string()),
-            Param::Boolean(finish),
+            Param::Str(marked_details(ctx, part, x_id, how).to_string()),
         ],
         |r| r.get::<bool>("ok"),
     )
@@ -277,23 +278,21 @@ pub(super) fn mark_part(
 /// create, so a tick that dies before writing them leaves leases that the next tick reconciles,
 /// as after a lost answer.
 #[derive(Default)]
-pub struct LastMarks(RefCell<Vec<(Uuid, Value)>>);
+pub struct LastMarks(RefCell<Vec<Value>>);
 
 impl LastMarks {
     /// Keeps the mark of `part`, the last of the post, until [`LastMarks::write`].
     pub(super) fn keep(&self, ctx: &Ctx<'_>, c: &Claimed, part: &Part, x_id: &str, how: Found) {
-        let details = json!({ "part": part.position, "xPostId": x_id, "how": how.as_str() });
-        let mark = json!({
+        self.0.borrow_mut().push(json!({
             "head": c.id, "part": part.id, "xId": x_id, "atMs": ctx.now_ms,
-            "details": caused(ctx, details),
-        });
-        self.0.borrow_mut().push((c.id, mark));
+            "details": marked_details(ctx, part, x_id, how),
+        }));
     }
 
     /// Writes the marks kept: the posts whose lease was lost meanwhile (nothing was written
     /// for them).
     pub fn write(&self, db: &Db, owner: &str) -> Result<Vec<Uuid>, AppError> {
-        let marks: Vec<Value> = self.0.take().into_iter().map(|(_, m)| m).collect();
+        let marks = self.0.take();
         if marks.is_empty() {
             return Ok(Vec::new());
         }

@@ -234,7 +234,7 @@ fn marked(
         ctx.last_marks.keep(ctx, c, part, &x_id, how);
         return Ok(Step::Go((x_id, how)));
     }
-    Ok(match lease::mark_part(ctx, c, part, &x_id, how, false)? {
+    Ok(match lease::mark_part(ctx, c, part, &x_id, how)? {
         true => Step::Go((x_id, how)),
         false => Step::Stop(Outcome::LostLease),
     })
