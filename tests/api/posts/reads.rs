@@ -173,6 +173,9 @@ async fn each_list_item_is_the_post_exactly_as_reading_it_alone_shows_it() {
                 "poll": { "options": ["this", "that"], "durationMinutes": 60 } }),
         json!({ "content": "look at this", "accountId": p.account, "scheduledAt": in_hours(5),
                 "quoteOf": "1234567890123456789" }),
+        // What PostgreSQL must escape when it writes the item out (migration 0018).
+        json!({ "content": "She said \"ship it\" \\ then\nleft\t🚀 </script>",
+                "accountId": p.account }),
     ];
     for body in &bodies {
         p.created(body).await;
@@ -193,6 +196,24 @@ async fn each_list_item_is_the_post_exactly_as_reading_it_alone_shows_it() {
         assert_eq!(item, Value::Object(alone.clone()));
         assert!(item["createdAt"].as_str().unwrap().ends_with('Z'), "{item}");
     }
+    let items = list.json()["data"]["items"].as_array().unwrap().clone();
+    let sent: Vec<&Value> = bodies.iter().rev().map(|b| &b["content"]).collect();
+    let shown: Vec<&Value> = items.iter().map(|i| &i["content"]).collect();
+    assert_eq!(shown, sent, "each text exactly as sent, newest first");
+    let poll = &items[2];
+    assert_eq!(
+        (&poll["poll"], &poll["quoteOf"], &poll["account"]["id"]),
+        (&bodies[1]["poll"], &Value::Null, &bodies[1]["accountId"])
+    );
+    assert_eq!(items[1]["quoteOf"], json!("1234567890123456789"));
+    assert_eq!(
+        (
+            &items[0]["scheduledAt"],
+            &items[0]["mediaIds"],
+            &items[0]["attempts"]
+        ),
+        (&Value::Null, &json!([]), &json!(0))
+    );
 }
 
 /// The reads folded into the guard's statement (ARCHITECTURE.md, "A read folded into the
