@@ -3,8 +3,8 @@
 -- values, without the spaces `json_build_object` puts around each colon.
 --
 -- `json_build_object` looks up the JSON category and output function of each of its 34
--- arguments on every call, so a 50-post page of the list paid 850 such look-ups. Written out,
--- the page's statement costs PostgreSQL about 13 % less CPU (BENCHMARKS.md, "Where an
+-- arguments on every call, so a 50-post page of the list paid 1,700 such look-ups. Written
+-- out, the page's statement costs PostgreSQL 8 to 25 % less CPU (BENCHMARKS.md, "Where an
 -- authenticated request's time goes, 2026-12-02"). Strings go through `to_json`, which escapes
 -- as `json_build_object` did; `status`, the X ids and the instants are constrained to
 -- characters that need no escaping (0004's CHECKs, `xmp_ms_iso`). Every nullable value is

@@ -165,7 +165,7 @@ async fn lists_filter_by_status_and_account_and_page_without_repeats() {
 
 #[tokio::test]
 async fn each_list_item_is_the_post_exactly_as_reading_it_alone_shows_it() {
-    // Arrange: a draft, a scheduled post with a poll, one with a quote.
+    // Arrange: a draft, a scheduled post with a poll, one with a quote, a text to escape.
     let p = PostsTest::start().await;
     let bodies = [
         json!({ "content": "a draft", "accountId": p.account }),
@@ -189,14 +189,13 @@ async fn each_list_item_is_the_post_exactly_as_reading_it_alone_shows_it() {
     assert_eq!(list.status, 200, "{}", list.text);
     let items = list.json()["data"]["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), bodies.len());
-    for item in items {
+    for item in &items {
         let mut alone = p.get(item["id"].as_str().unwrap()).await.json()["data"].clone();
         let alone = alone.as_object_mut().unwrap();
         assert!(alone.remove("thread").is_some() && alone.remove("history").is_some());
-        assert_eq!(item, Value::Object(alone.clone()));
+        assert_eq!(*item, Value::Object(alone.clone()));
         assert!(item["createdAt"].as_str().unwrap().ends_with('Z'), "{item}");
     }
-    let items = list.json()["data"]["items"].as_array().unwrap().clone();
     let sent: Vec<&Value> = bodies.iter().rev().map(|b| &b["content"]).collect();
     let shown: Vec<&Value> = items.iter().map(|i| &i["content"]).collect();
     assert_eq!(shown, sent, "each text exactly as sent, newest first");

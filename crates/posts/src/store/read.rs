@@ -1,5 +1,5 @@
 //! Reading posts: one post with its thread and history ([`get`]), and pages of thread heads
-//! ([`list`]). A head is shown as `xmp_post_item` (migration 0011) builds it, for the list and
+//! ([`list`]). A head is shown as `xmp_post_item` (migration 0018) builds it, for the list and
 //! the single post alike, so the two can never disagree.
 
 use crate::status::{EventKind, PostStatus};
