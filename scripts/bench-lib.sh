@@ -78,15 +78,15 @@ bench_token() {
   [[ "$TOKEN" == ey* ]] || { echo "register failed" >&2; exit 1; }
 }
 
-# create_lua FILE: a wrk script that POSTs a new draft with a unique text as $TOKEN's user (the
-# user's active account).
+# create_lua FILE [FIELDS]: a wrk script that POSTs a new draft with a unique text as $TOKEN's
+# user (the user's active account); FIELDS, more of the body's members (`"scheduledAt":"…"`).
 create_lua() {
   cat > "$1" <<LUA
 local counter = 0
 math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 request = function()
   counter = counter + 1
-  local body = '{"content":"wrk post ' .. counter .. ' ' .. math.random(1, 1000000000) .. '"}'
+  local body = '{"content":"wrk post ' .. counter .. ' ' .. math.random(1, 1000000000) .. '"${2:+,$2}}'
   return wrk.format("POST", "/api/tweets",
     { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer $TOKEN" }, body)
 end

@@ -32,6 +32,17 @@ async fn the_same_text_on_the_same_account_within_24_hours_is_a_conflict_unless_
     assert_eq!(err["code"], "POST_DUPLICATE");
     assert_eq!(next_week.status, 201, "{}", next_week.text);
     assert_eq!(allowed.status, 201, "{}", allowed.text);
+    assert_eq!(p.posts_count().await, 3, "the refused post wrote nothing");
+    let log =
+        p.t.app
+            .auth_get("/api/audit?action=post.created", &p.t.token)
+            .await;
+    assert_eq!(
+        log.json()["data"]["items"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        log.text
+    );
 }
 
 #[tokio::test]
@@ -163,6 +174,7 @@ async fn a_paused_account_cannot_get_scheduled_posts_but_keeps_drafts() {
     let err = assert_error_envelope(&scheduled, 409, "CONFLICT");
     assert_eq!(err["code"], "POST_ACCOUNT_INACTIVE");
     assert_eq!(draft.status, 201, "{}", draft.text);
+    assert_eq!(p.posts_count().await, 2, "the refused post wrote nothing");
     assert_eq!(switched.status, 200);
     assert_eq!(active_default.status, 201, "{}", active_default.text);
     assert_eq!(

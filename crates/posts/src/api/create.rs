@@ -1,11 +1,11 @@
 //! `POST /api/tweets`: a new post, replayed from its `Idempotency-Key` when the same request
 //! comes again.
 
-use super::place::place;
+use super::place::{refused, target};
 use super::validate_request;
 use crate::compose::{Draft, PostRequest, When};
 use crate::status::PostStatus;
-use crate::store;
+use crate::store::{self, Created};
 use common::db::{Db, Param};
 use common::error::{AppError, Code};
 use common::http::{Ctx, Reply};
@@ -149,7 +149,8 @@ fn claim_key(
 }
 
 /// Places and stores the post with its `created` history and audit rows; answers the post as
-/// the API shows it. After the placement's reads, one statement ([`store::create`]).
+/// the API shows it. One statement ([`store::create`]) after [`target`], which reads only for
+/// a queued post.
 fn store_draft(
     db: &Db,
     env: &Env,
@@ -157,21 +158,25 @@ fn store_draft(
     caller: &Caller,
     draft: &Draft,
 ) -> Result<Value, AppError> {
-    let placement = place(db, ws, caller, draft, None, env.now_ms)?;
+    let target = target(db, ws, caller, draft, env.now_ms)?;
     let status = PostStatus::from(draft.status);
     let created = json!({
         "status": status,
-        "scheduledAt": placement.scheduled_at_ms.map(common::clock::rfc3339),
-        "queued": placement.queued,
+        "scheduledAt": target.at_ms.map(common::clock::rfc3339),
+        "queued": target.queued,
         "parts": draft.parts.len(),
     });
+    // The statement adds the account it places the post on to the details (`accountId`).
     let audit = |id: Uuid| {
         Entry::new("post.created")
             .actor(caller.user.id)
             .workspace(Some(ws))
             .target("post", id)
-            .details(json!({ "status": status, "accountId": placement.account_id }))
+            .details(json!({ "status": status }))
             .row(&env.meta)
     };
-    store::create(db, ws, caller.user.id, draft, &placement, &created, audit)?.to_json()
+    match store::create(db, ws, draft, &target, &created, audit)? {
+        Created::Post(post) => post.to_json(),
+        Created::Refused(found) => Err(refused(found, &target)),
+    }
 }

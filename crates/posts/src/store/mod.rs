@@ -12,17 +12,73 @@ pub use read::{
 
 use crate::compose::{Draft, XId};
 use crate::status::{EventKind, PostStatus};
-use common::db::{Db, Param};
+use common::db::{Db, Param, Row};
 use common::error::AppError;
 use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
+
+/// What a draft asks of its placement: the account named (`None`: the user's active one), its
+/// instant, and its text's duplicate key when the 24-hour rule applies (a scheduled post at an
+/// instant that did not ask to keep a duplicate).
+pub struct Target {
+    pub user: Uuid,
+    pub named: Option<Uuid>,
+    pub scheduled: bool,
+    pub at_ms: Option<i64>,
+    pub queued: bool,
+    pub hash: Option<String>,
+}
 
 /// Where a new or edited post goes.
 pub struct Placement {
     pub account_id: Uuid,
     pub scheduled_at_ms: Option<i64>,
     pub queued: bool,
+}
+
+/// What `xmp_place` (migration 0019) found for a [`Target`]: the account, its state, another
+/// post of it with the same text within 24 hours, and whether the draft may go there.
+pub struct Found {
+    pub account: Option<Uuid>,
+    pub status: Option<String>,
+    pub duplicate_of: Option<Uuid>,
+    pub placed: bool,
+}
+
+impl Found {
+    fn from_row(r: &Row) -> Result<Found, AppError> {
+        Ok(Found {
+            account: r.get("placed_account")?,
+            status: r.get("placed_status")?,
+            duplicate_of: r.get("duplicate_of")?,
+            placed: r.get("placed")?,
+        })
+    }
+}
+
+/// A new post, or what its placement found instead when the draft may not go there.
+pub enum Created {
+    Post(Box<Post>),
+    Refused(Found),
+}
+
+/// Where `target` may go, by one statement (`xmp_place`); `except` is the post being edited,
+/// which is no duplicate of itself.
+pub fn place(db: &Db, ws: Uuid, target: &Target, except: Option<Uuid>) -> Result<Found, AppError> {
+    db.query_one(
+        "SELECT * FROM xmp_place($1::uuid, $2::uuid, $3::uuid, $4::bool, $5::int8, $6, $7::uuid)",
+        &[
+            Param::from(ws),
+            Param::from(target.user),
+            Param::from(target.named),
+            Param::Boolean(target.scheduled),
+            Param::from(target.at_ms),
+            Param::from(target.hash.clone()),
+            Param::from(except),
+        ],
+        Found::from_row,
+    )
 }
 
 /// Inserts every part of `draft` (in the caller's transaction); answers the head's id.
@@ -34,32 +90,45 @@ pub fn insert(
     place: &Placement,
 ) -> Result<Uuid, AppError> {
     let head = Uuid::now_v7();
-    NewParts::of(ws, Some(author), head, draft, place, 0).insert(db)?;
+    NewParts::of(ws, Some(author), head, draft, 0)
+        .placed(place)
+        .insert(db)?;
     Ok(head)
 }
 
-/// A new post in one statement (`xmp_create_post`, migration 0015): its parts, its `created`
-/// event with `details`, the audit row `audit` (`identity::audit::Entry::row`), and the post
-/// read back as [`get`] reads it.
+/// A new post in one statement (`xmp_create_placed`, migration 0019): the placement of
+/// `target`, then, when placed, its parts, its `created` event with `details`, the audit row
+/// `audit` (`identity::audit::Entry::row`; the statement adds the account to its details), and
+/// the post read back as [`get`] reads it.
 pub fn create(
     db: &Db,
     ws: Uuid,
-    author: Uuid,
     draft: &Draft,
-    place: &Placement,
+    target: &Target,
     details: &Value,
     audit: impl FnOnce(Uuid) -> Value,
-) -> Result<Post, AppError> {
+) -> Result<Created, AppError> {
     let head = Uuid::now_v7();
-    let parts = NewParts::of(ws, Some(author), head, draft, place, 0);
-    from_thread(db.query(
-        "SELECT * FROM xmp_create_post($1::text::jsonb, $2::text::jsonb, $3::text::jsonb)",
+    let parts = NewParts::of(ws, Some(target.user), head, draft, 0).aimed(target);
+    let rows = db.query(
+        "SELECT * FROM xmp_create_placed($1::text::jsonb, $2::text::jsonb, $3::text::jsonb,
+                                         $4::uuid, $5)",
         &[
             Param::Str(parts.to_json()?),
             Param::Str(details.to_string()),
             Param::Str(audit(head).to_string()),
+            Param::from(target.user),
+            Param::from(target.hash.clone()),
         ],
-    )?)
+    )?;
+    let first = rows
+        .first()
+        .ok_or_else(|| AppError::internal("xmp_create_placed answered no row"))?;
+    let found = Found::from_row(&first)?;
+    match found.placed {
+        true => Ok(Created::Post(Box::new(from_thread(rows)?))),
+        false => Ok(Created::Refused(found)),
+    }
 }
 
 /// The poll as `posts.poll` stores it.
@@ -79,7 +148,8 @@ fn poll_value(draft: &Draft) -> Option<Value> {
 #[derive(Serialize)]
 struct NewParts<'a> {
     workspace_id: Uuid,
-    account_id: Uuid,
+    /// `None` until placed: the account the statement that stores the parts finds.
+    account_id: Option<Uuid>,
     /// `None` once the author's user is deleted (the parts keep no author, as the head does).
     author_id: Option<Uuid>,
     thread_id: Uuid,
@@ -107,18 +177,17 @@ impl<'a> NewParts<'a> {
         author: Option<Uuid>,
         head: Uuid,
         draft: &'a Draft,
-        place: &Placement,
         from: usize,
     ) -> NewParts<'a> {
         let parts = draft.parts.iter().enumerate().skip(from);
         NewParts {
             workspace_id: ws,
-            account_id: place.account_id,
+            account_id: None,
             author_id: author,
             thread_id: head,
             status: PostStatus::from(draft.status).as_str(),
-            scheduled_ms: place.scheduled_at_ms,
-            queued: place.queued,
+            scheduled_ms: None,
+            queued: false,
             reply_to: draft.reply_to.as_ref().map(XId::as_str),
             quote_of: draft.quote_of.as_ref().map(XId::as_str),
             poll: poll_value(draft),
@@ -131,6 +200,26 @@ impl<'a> NewParts<'a> {
                     hash: part.text.duplicate_key(),
                 })
                 .collect(),
+        }
+    }
+
+    /// The parts where `place` puts them.
+    fn placed(self, place: &Placement) -> NewParts<'a> {
+        NewParts {
+            account_id: Some(place.account_id),
+            scheduled_ms: place.scheduled_at_ms,
+            queued: place.queued,
+            ..self
+        }
+    }
+
+    /// The parts as `target` asks, for the statement that places them.
+    fn aimed(self, target: &Target) -> NewParts<'a> {
+        NewParts {
+            account_id: target.named,
+            scheduled_ms: target.at_ms,
+            queued: target.queued,
+            ..self
         }
     }
 
@@ -169,34 +258,6 @@ pub fn event(
         ],
     )?;
     Ok(())
-}
-
-/// Whether the account already has this text scheduled or published within 24 hours of `at`:
-/// the id of such a post.
-pub fn duplicate_of(
-    db: &Db,
-    account: Uuid,
-    hash: &str,
-    at_ms: i64,
-    except: Option<Uuid>,
-) -> Result<Option<Uuid>, AppError> {
-    db.query_opt(
-        "SELECT id FROM posts
-         WHERE account_id = $1::uuid AND normalized_text_hash = $2
-           AND status IN ('scheduled', 'publishing', 'published')
-           AND coalesce(published_at, scheduled_at)
-               BETWEEN timestamptz 'epoch' + ($3::int8 - 86400000) * interval '1 millisecond'
-                   AND timestamptz 'epoch' + ($3::int8 + 86400000) * interval '1 millisecond'
-           AND ($4::uuid IS NULL OR thread_id <> $4::uuid)
-         LIMIT 1",
-        &[
-            Param::from(account),
-            Param::Str(hash.into()),
-            Param::Int64(at_ms),
-            Param::from(except),
-        ],
-        |r| r.get("id"),
-    )
 }
 
 /// The account's next free posting slot after `now_ms` (call with the account row locked).
@@ -284,7 +345,9 @@ pub fn replace(
             |r| r.get::<Option<Uuid>>("author_id"),
         )?
         .flatten();
-    NewParts::of(ws, author, id, draft, place, 1).insert(db)
+    NewParts::of(ws, author, id, draft, 1)
+        .placed(place)
+        .insert(db)
 }
 
 /// Sets the status of every part of a thread.
