@@ -240,3 +240,31 @@ async fn the_psql_script_rolls_back_a_failing_file_and_refuses_a_changed_one() {
         "the checksum the script recorded guards xmp too"
     );
 }
+
+#[tokio::test]
+async fn the_posts_page_carries_row_locations_only_inside_one_snapshot() {
+    // Migration 0020: `xmp_post_page` hands the `ctid`s its first statement found to a TID scan
+    // in its second. That is sound only while both read with one snapshot, which a STABLE
+    // PL/pgSQL function does and a VOLATILE one does not.
+    let db = TestDb::new().await;
+
+    let rows = db
+        .client()
+        .await
+        .query(
+            "SELECT proname::text, provolatile::text FROM pg_proc
+             WHERE proname IN ('xmp_post_page', 'xmp_post_window') ORDER BY proname",
+            &[],
+        )
+        .await
+        .unwrap();
+
+    let found: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        found,
+        [
+            ("xmp_post_page".to_string(), "s".to_string()),
+            ("xmp_post_window".to_string(), "s".to_string()),
+        ]
+    );
+}

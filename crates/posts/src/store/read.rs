@@ -241,7 +241,8 @@ pub fn list(db: &Db, ws: Uuid, f: &Filter) -> Result<(String, Option<String>), A
 }
 
 /// The read of [`list`], `xmp_post_page` (migration 0016, which says how its optional filters
-/// keep to the indexes): the one `GET /api/tweets` folds into the guard's statement.
+/// keep to the indexes; 0020 builds the items from the rows the heads were found at): the one
+/// `GET /api/tweets` folds into the guard's statement.
 pub fn page(f: &Filter) -> Call {
     let status = f.status.map(|s| s.as_str().to_string());
     Call::new(
