@@ -27,6 +27,7 @@ fi
 "$XMP_BIN" up --listen 127.0.0.1:$PORT --state-dir "$STATE" "${RUNTIME[@]}" > "$STATE/xmp.log" 2>&1 &
 XMP=$!
 until curl -sf -o /dev/null "127.0.0.1:$PORT/api/version"; do sleep 0.05; done
+wait_optimised "$STATE/xmp.log"
 if [ -n "$REFRESHER" ]; then
   echo "refreshes written: $(psql "$URL" -tAc "SELECT count(*) FROM x_accounts WHERE credentials LIKE '%yyyy'")"
 fi

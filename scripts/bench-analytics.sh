@@ -39,6 +39,7 @@ export SPIN_VARIABLE_ANALYTICS_MONTHLY_READ_BUDGET=0
 XMP=$!
 BASE="http://127.0.0.1:$PORT"
 until curl -sf -o /dev/null "$BASE/api/version"; do sleep 0.05; done
+wait_optimised "$STATE/xmp.log"
 bench_token
 
 echo "generating 100 accounts, 60,000 posts and their snapshots..."

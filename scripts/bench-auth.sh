@@ -17,6 +17,7 @@ trap 'kill $XMP 2>/dev/null || true; rm -rf "$STATE"' EXIT
 "$XMP_BIN" up --listen 127.0.0.1:$PORT --state-dir "$STATE" > "$STATE/xmp.log" 2>&1 &
 XMP=$!
 until curl -sf -o /dev/null "127.0.0.1:$PORT/api/version"; do sleep 0.05; done
+wait_optimised "$STATE/xmp.log"
 
 BASE="http://127.0.0.1:$PORT"
 PW="bench passphrase 42"

@@ -68,6 +68,15 @@ start_xmp() {
   XMP=$!
   BASE="http://127.0.0.1:$1"
   until curl -sf -o /dev/null "$BASE/api/version"; do sleep 0.05; done
+  wait_optimised "$2/xmp.log"
+}
+
+# wait_optimised LOG: returns once the components that started on quick code (a cold compile
+# cache) run their optimised code, so that what is measured is the optimised code.
+wait_optimised() {
+  if grep -q '"from":"Quick"' "$1"; then
+    until grep -q '"components optimised"' "$1"; do sleep 0.05; done
+  fi
 }
 
 # bench_token: registers the benchmark's user at $BASE and sets TOKEN to its access token.

@@ -20,6 +20,7 @@ trap 'kill $XMP 2>/dev/null || true; rm -rf "$STATE"' EXIT
   > "$STATE/xmp.log" 2>&1 &
 XMP=$!
 until curl -sf -o /dev/null "127.0.0.1:$PORT/api/version"; do sleep 0.05; done
+wait_optimised "$STATE/xmp.log"
 BASE="http://127.0.0.1:$PORT"
 TOKEN=$(curl -s -H 'content-type: application/json' \
   -d '{"email":"bench@example.com","password":"bench passphrase 42","name":"Bench"}' \

@@ -56,6 +56,7 @@ start_xmp() {
   "$XMP_BIN" up --listen 127.0.0.1:$PORT --manifest "$MANIFEST" --state-dir "$STATE" >> "$STATE/xmp.log" 2>&1 &
   XMP=$!
   until curl -sf -o /dev/null "$BASE/api/version"; do sleep 0.05; done
+  wait_optimised "$STATE/xmp.log"
 }
 start_xmp
 

@@ -94,7 +94,6 @@ pub async fn start(runtime: &Runtime, opts: AppOptions) -> Result<RunningApp> {
     let stores = open_stores(manifest, &runtime_config, &state_dir, &opts.redis_prefix).await?;
     let components = link_components(runtime, &loaded, &vars, &stores, &opts.log)?;
     let shared = Arc::new(Shared {
-        engine: runtime.engine().clone(),
         components,
         routes: route_table(manifest),
         cpu_ticks: (opts.cpu_limit.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64,

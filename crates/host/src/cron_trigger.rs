@@ -35,7 +35,7 @@ pub(crate) fn spawn(
 }
 
 async fn run_once(shared: &Shared, component: &str) {
-    let Some(prepared) = shared.components.get(component) else {
+    let Some(prepared) = shared.components.get(component).map(|l| l.current()) else {
         return;
     };
     let Some(pre) = prepared.cron.clone() else {
@@ -44,7 +44,7 @@ async fn run_once(shared: &Shared, component: &str) {
     let Ok(_permit) = shared.permits.acquire().await else {
         return;
     };
-    let mut store = shared.new_store(prepared.env.clone());
+    let mut store = shared.new_store(&prepared);
     let timestamp = chrono::Utc::now().timestamp().max(0) as u64;
     let result = async {
         let instance = pre.instantiate_async(&mut store).await?;

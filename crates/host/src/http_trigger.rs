@@ -139,7 +139,8 @@ async fn dispatch(
     let prepared = shared
         .components
         .get(&component)
-        .ok_or(HostAnswer::Failed)?;
+        .ok_or(HostAnswer::Failed)?
+        .current();
     let proxy = prepared.proxy.clone().ok_or(HostAnswer::Failed)?;
     add_spin_headers(&mut req, &m, peer);
 
@@ -149,7 +150,7 @@ async fn dispatch(
         .acquire_owned()
         .await
         .map_err(|_| HostAnswer::Busy)?;
-    let mut store = shared.new_store(prepared.env.clone());
+    let mut store = shared.new_store(&prepared);
     let (tx, rx) = oneshot::channel();
     let wasi_req = store
         .data_mut()

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use xmp_host::log::LogSink;
-use xmp_host::{AppOptions, RunningApp};
+use xmp_host::{AppOptions, RunningApp, Runtime};
 
 pub struct TestApp {
     pub address: String,
@@ -141,7 +141,13 @@ impl TestApp {
             .unwrap();
             opts.runtime_config = Some(file);
         }
-        let app = xmp_host::start(runtime(), opts).await?;
+        // `runtime()` also builds the components.
+        let shared = runtime();
+        let own = setup
+            .compile_cache
+            .map(|dir| Runtime::new(Some(dir)))
+            .transpose()?;
+        let app = xmp_host::start(own.as_ref().unwrap_or(shared), opts).await?;
         Ok(Started {
             app: Running::Xmp(app),
             db,

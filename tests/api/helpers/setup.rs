@@ -32,6 +32,9 @@ pub struct Setup {
     /// Runs the manifest without its cron triggers (for tests that drive the scheduler's
     /// clock themselves, which a tick on the real clock would disturb).
     pub no_cron: bool,
+    /// A runtime of the test's own, compiling into this directory (the process's shared
+    /// runtime otherwise, whose components are compiled once per test run).
+    pub compile_cache: Option<PathBuf>,
 }
 
 impl Setup {
@@ -68,6 +71,7 @@ impl Setup {
             state_dir: None,
             redis_url: None,
             no_cron: false,
+            compile_cache: None,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Requests and triggers: the cron trigger, traps, unmatched paths, limits, headers and
 //! stopping.
 
-use crate::helpers::{skip_on_spin, spin_bin, Setup};
+use crate::helpers::{skip_on_spin, spin_bin, Setup, TestApp};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -175,4 +176,74 @@ async fn xmp_stopping_the_test_host_lets_in_flight_requests_finish() {
             .is_err(),
         "no longer accepting"
     );
+}
+
+/// The host's events named `msg` in `app`'s log, as JSON.
+fn host_events(app: &TestApp, msg: &str) -> Vec<Value> {
+    app.log_lines()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["msg"] == msg)
+        .collect()
+}
+
+#[tokio::test]
+async fn xmp_an_app_not_yet_compiled_serves_at_once_and_its_optimised_code_takes_over() {
+    if skip_on_spin("xmp_an_app_not_yet_compiled_serves_at_once_and_its_optimised_code_takes_over")
+    {
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let cold = |cpu_limit| {
+        let mut setup = Setup::probe();
+        setup.compile_cache = Some(cache.path().to_path_buf());
+        setup.cpu_limit = cpu_limit;
+        setup
+    };
+    let app = cold(Duration::from_millis(300)).spawn().await;
+    let froms = |app: &TestApp| -> Vec<String> {
+        host_events(app, "component loaded")
+            .iter()
+            .map(|e| format!("{} {}", e["component"].as_str().unwrap(), e["from"]))
+            .collect()
+    };
+
+    let quick = froms(&app);
+    let short = app.get("/probe/busy?ms=50").await;
+    let endless = app.get("/probe/busy").await;
+    let optimised = app
+        .wait_for_log(|l| l.contains("\"components optimised\""))
+        .await;
+
+    assert_eq!(quick.len(), 3, "{quick:?}");
+    assert!(quick.iter().all(|l| l.ends_with("\"Quick\"")), "{quick:?}");
+    assert_eq!(short.status, 200, "quick code serves");
+    assert_eq!((endless.status, endless.text.as_str()), (500, ""));
+    assert!(
+        optimised.is_some(),
+        "the optimised code replaces the quick code"
+    );
+    let mut replaced: Vec<String> = host_events(&app, "component optimised")
+        .iter()
+        .map(|e| e["component"].as_str().unwrap().to_string())
+        .collect();
+    replaced.sort();
+    assert_eq!(replaced, ["auth", "probe", "system"]);
+    let cached = std::fs::read_dir(cache.path())
+        .unwrap()
+        .filter(|f| f.as_ref().unwrap().path().extension() == Some("cwasm".as_ref()))
+        .count();
+    assert_eq!(cached, 3, "only the optimised code is cached");
+    assert_eq!(app.get("/probe/busy?ms=50").await.status, 200);
+    assert_eq!(app.get("/probe/busy").await.status, 500);
+    assert_eq!(app.get("/api/version").await.status, 200);
+
+    let warm = cold(Duration::from_secs(10)).spawn().await;
+    let from_disk = froms(&warm);
+    assert!(
+        from_disk.len() == 3 && from_disk.iter().all(|l| l.ends_with("\"DiskCache\"")),
+        "{from_disk:?}"
+    );
+    assert_eq!(warm.get("/probe/busy?ms=50").await.status, 200);
+    assert!(host_events(&warm, "components optimised").is_empty());
 }
